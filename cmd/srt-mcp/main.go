@@ -1,0 +1,128 @@
+// Command srt-mcp runs an MCP server inside an OS sandbox and relays its
+// stdio, so it can stand in for the server's command in any MCP client
+// configuration:
+//
+//	{"command": "srt-mcp", "args": ["--settings", "policy.json", "--", "npx", "-y", "some-mcp-server"]}
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/srt-mcp/srt-mcp/internal/probe"
+	"github.com/srt-mcp/srt-mcp/sandbox"
+	"github.com/srt-mcp/srt-mcp/shim"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+const usage = `srt-mcp runs an MCP server inside a sandbox and relays its stdio.
+
+Usage:
+  srt-mcp [flags] [--] COMMAND [ARG...]   run COMMAND sandboxed (MCP stdio server)
+  srt-mcp demo                            run a probe MCP server sandboxed and show what was blocked
+  srt-mcp version                         print the version
+
+Flags (before COMMAND; everything after COMMAND belongs to the server):
+  --settings FILE   srt settings file (default: ~/.srt-settings.json, else the built-in default)
+  --profile NAME    built-in policy profile (see configs/)
+  --grace DURATION  shutdown grace period after stdin closes, and after SIGTERM (default 2s)
+  --debug           print the bubblewrap command line to stderr
+
+To run a server whose command is named like a srt-mcp sub-command, put -- before it.
+
+Exit codes: the server's own status (128+N if killed by signal N);
+2 for a usage or settings error; 69 when the sandbox cannot be applied.
+In both error cases the server is never started.
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdin, stdout, stderr *os.File) int {
+	if len(args) > 0 {
+		switch args[0] {
+		case sandbox.HelperCommand:
+			return sandbox.RunHelper(args[1:])
+		case "__probe":
+			if err := probe.Serve(); err != nil {
+				fmt.Fprintln(stderr, "probe:", err)
+				return 1
+			}
+			return 0
+		case "demo":
+			return runDemo(args[1:], stdout, stderr)
+		case "version":
+			fmt.Fprintln(stdout, "srt-mcp", version)
+			return 0
+		case "help":
+			fmt.Fprint(stdout, usage)
+			return 0
+		}
+	}
+	fs := flag.NewFlagSet("srt-mcp", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	settingsFile := fs.String("settings", "", "")
+	profile := fs.String("profile", "", "")
+	grace := fs.Duration("grace", shim.DefaultGrace, "")
+	debug := fs.Bool("debug", false, "")
+	showVersion := fs.Bool("version", false, "")
+	// flag stops at the first non-flag argument, so the server's own flags
+	// (srt-mcp npx -y pkg --verbose) are never taken for ours.
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprint(stdout, usage)
+			return 0
+		}
+		return shim.FailClosed(stdin, stdout, stderr, fmt.Errorf("%v (see srt-mcp --help)", err), sandbox.ExitUsage)
+	}
+	if *showVersion {
+		fmt.Fprintln(stdout, "srt-mcp", version)
+		return 0
+	}
+	argv := fs.Args()
+	if len(argv) == 0 {
+		return shim.FailClosed(stdin, stdout, stderr, errors.New("no server command given (usage: srt-mcp [flags] [--] COMMAND [ARG...])"), sandbox.ExitUsage)
+	}
+	if *settingsFile != "" && *profile != "" {
+		return shim.FailClosed(stdin, stdout, stderr, errors.New("--settings and --profile cannot be combined yet"), sandbox.ExitUsage)
+	}
+
+	policy, err := loadPolicy(*settingsFile, *profile)
+	if err != nil {
+		code := sandbox.ExitUsage
+		return shim.FailClosed(stdin, stdout, stderr, err, code)
+	}
+	return shim.Run(shim.Options{
+		Policy: policy,
+		Argv:   argv,
+		Env:    os.Environ(),
+		Stdin:  stdin,
+		Stdout: stdout,
+		Stderr: stderr,
+		Grace:  *grace,
+		Debug:  *debug,
+	})
+}
+
+func loadPolicy(settingsFile, profile string) (*sandbox.Policy, error) {
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return nil, fmt.Errorf("cannot find the home directory: %w", err)
+	}
+	cwd, err := os.Getwd()
+	if err != nil {
+		return nil, fmt.Errorf("cannot find the working directory: %w", err)
+	}
+	settings, source, err := sandbox.LoadSettings(settingsFile, profile, home)
+	if err != nil {
+		return nil, err
+	}
+	return sandbox.Resolve(settings, source, cwd, home)
+}
+

@@ -1,0 +1,66 @@
+package sandbox
+
+import (
+	"fmt"
+	"strconv"
+)
+
+// File descriptors bwrap passes into the sandbox (os/exec ExtraFiles start
+// at 3). None of them survives the helper's exec.
+const (
+	fdSelf      = 3 // srt-mcp's own executable, run as /proc/self/fd/3
+	fdStatus    = 4 // bwrap --json-status-fd (used by bwrap itself)
+	fdReady     = 5 // the helper reports "ok" or the reason it failed
+	fdFirstData = 6
+)
+
+// bwrapArgs renders the policy as bubblewrap arguments, up to and including
+// the "--" before the command. dataFD returns a fresh descriptor number
+// whose contents (empty) bwrap copies into a read-only file; it is how a
+// denied file is replaced without touching the host filesystem.
+func bwrapArgs(p *Policy, mounts []Mount, dataFD func() int) []string {
+	a := []string{
+		// Namespaces: own PID space (host processes invisible, a fresh
+		// /proc), no network at all (the proxy bridge is the only way out),
+		// own IPC and hostname, and a new session so TIOCSTI cannot reach the
+		// user's terminal.
+		"--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
+		"--unshare-cgroup-try", "--new-session",
+		// If srt-mcp dies, even by SIGKILL, bwrap is killed, and with it the
+		// sandbox's PID 1 and so every process inside.
+		"--die-with-parent",
+		// Run as root, bwrap keeps capabilities unless told otherwise, and
+		// CAP_SYS_ADMIN could unmount the masks below.
+		"--cap-drop", "ALL",
+		"--ro-bind", "/", "/",
+		"--dev", "/dev",
+	}
+	if p.WeakerNestedSandbox {
+		// Inside some containers a new proc cannot be mounted; the host's is
+		// bound instead, which shows the container's processes.
+		a = append(a, "--ro-bind", "/proc", "/proc")
+	} else {
+		a = append(a, "--proc", "/proc")
+	}
+	// A private, empty /tmp that exists (TMPDIR points at it) and vanishes
+	// with the sandbox.
+	a = append(a, "--tmpfs", "/tmp")
+	for _, m := range mounts {
+		switch m.Access {
+		case ReadWrite:
+			a = append(a, "--bind", m.Path, m.Path)
+		case ReadOnly:
+			a = append(a, "--ro-bind", m.Path, m.Path)
+		case Hidden:
+			// Mode 0000: even a root server without capabilities gets EACCES.
+			if m.Dir {
+				a = append(a, "--perms", "0000", "--tmpfs", m.Path, "--remount-ro", m.Path)
+			} else {
+				a = append(a, "--perms", "0000", "--ro-bind-data", strconv.Itoa(dataFD()), m.Path)
+			}
+		default:
+			panic(fmt.Sprintf("unknown access %d", m.Access))
+		}
+	}
+	return append(a, "--chdir", p.Cwd, "--json-status-fd", strconv.Itoa(fdStatus), "--")
+}

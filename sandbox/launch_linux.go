@@ -1,0 +1,234 @@
+package sandbox
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+)
+
+// Process is a running sandbox.
+type Process struct {
+	cmd   *exec.Cmd
+	ready *os.File
+
+	statusOnce sync.Once
+	status     *os.File
+	initPID    int // host PID of the sandbox's PID 1 (bwrap's init)
+}
+
+// Start launches the server inside bubblewrap. It returns once bwrap runs;
+// call Ready to learn whether the sandbox was set up and the server exec'd.
+func Start(spec Spec) (*Process, error) {
+	bwrap, err := exec.LookPath("bwrap")
+	if err != nil {
+		return nil, &UnavailableError{
+			Reason: "bubblewrap (bwrap) is not installed",
+			Fix:    "install it: sudo apt install bubblewrap (Debian/Ubuntu), sudo dnf install bubblewrap (Fedora), sudo pacman -S bubblewrap (Arch)",
+		}
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return nil, fmt.Errorf("locating srt-mcp's own executable: %w", err)
+	}
+	selfFile, err := os.Open(self)
+	if err != nil {
+		return nil, fmt.Errorf("opening srt-mcp's own executable: %w", err)
+	}
+	defer selfFile.Close()
+	statusR, statusW, err := os.Pipe()
+	if err != nil {
+		return nil, err
+	}
+	defer statusW.Close()
+	readyR, readyW, err := os.Pipe()
+	if err != nil {
+		statusR.Close()
+		return nil, err
+	}
+	defer readyW.Close()
+
+	extra := []*os.File{selfFile, statusW, readyW}
+	var dataFiles []*os.File
+	defer func() {
+		for _, f := range dataFiles {
+			f.Close()
+		}
+	}()
+	nextData := func() int {
+		f, err := os.Open(os.DevNull) // reads as empty
+		if err != nil {
+			panic(err) // /dev/null must exist
+		}
+		dataFiles = append(dataFiles, f)
+		extra = append(extra, f)
+		return fdFirstData + len(dataFiles) - 1
+	}
+	args := bwrapArgs(spec.Policy, spec.Policy.Mounts(), nextData)
+	args = append(args, "/proc/self/fd/"+strconv.Itoa(fdSelf), HelperCommand)
+	if spec.Policy.Network.AllowAllUnixSockets {
+		args = append(args, "--allow-unix-sockets")
+	}
+	args = append(args, "--")
+	args = append(args, spec.Argv...)
+	if spec.Trace != nil {
+		fmt.Fprintf(spec.Trace, "srt-mcp: exec %s %s\n", bwrap, shellQuote(args))
+	}
+	cmd := exec.Command(bwrap, args...)
+	cmd.Env = sandboxEnv(spec.Env)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = spec.Stdin, spec.Stdout, spec.Stderr
+	cmd.ExtraFiles = extra
+	cmd.SysProcAttr = &syscall.SysProcAttr{
+		Setpgid:   true, // a Ctrl-C in a terminal goes to srt-mcp, which forwards it
+		Pdeathsig: syscall.SIGKILL,
+	}
+	if err := cmd.Start(); err != nil {
+		statusR.Close()
+		readyR.Close()
+		return nil, &UnavailableError{Reason: "starting bubblewrap: " + err.Error()}
+	}
+	return &Process{cmd: cmd, ready: readyR, status: statusR}, nil
+}
+
+// Ready blocks until the helper inside the sandbox reports that seccomp is
+// in place and it is about to exec the server, or until setup failed. A
+// non-nil error means the server never ran.
+func (p *Process) Ready() error {
+	defer p.ready.Close()
+	line, err := bufio.NewReader(p.ready).ReadString('\n')
+	if line == "ok\n" {
+		return nil
+	}
+	if line != "" {
+		return &UnavailableError{Reason: strings.TrimSpace(strings.TrimPrefix(line, "srt-mcp: "))}
+	}
+	if err != nil && err != io.EOF {
+		return err
+	}
+	return &UnavailableError{Reason: "bubblewrap could not set up the sandbox (see its message above)"}
+}
+
+// Wait waits for the sandbox to end and returns the server's exit status,
+// 128+N when it died of signal N.
+func (p *Process) Wait() int {
+	err := p.cmd.Wait()
+	p.status.Close()
+	if err == nil {
+		return 0
+	}
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			return 128 + int(ws.Signal())
+		}
+		return ee.ExitCode()
+	}
+	return ExitSandbox
+}
+
+// Signal delivers sig to the server process, the first child of the
+// sandbox's PID 1. bwrap does not forward signals itself.
+func (p *Process) Signal(sig syscall.Signal) error {
+	init := p.sandboxInit()
+	if init <= 0 {
+		return errors.New("sandbox not running")
+	}
+	server := firstChild(init)
+	if server <= 0 {
+		// Not started yet or already gone: nothing gentle to do.
+		return errors.New("server process not found")
+	}
+	return syscall.Kill(server, sig)
+}
+
+// Kill ends every process in the sandbox at once: SIGKILL to the PID
+// namespace's init makes the kernel kill the whole namespace.
+func (p *Process) Kill() {
+	if init := p.sandboxInit(); init > 0 {
+		_ = syscall.Kill(init, syscall.SIGKILL)
+	}
+	_ = p.cmd.Process.Kill()
+}
+
+// sandboxInit reads bwrap's first status line, {"child-pid": N}.
+func (p *Process) sandboxInit() int {
+	p.statusOnce.Do(func() {
+		var st struct {
+			ChildPID int `json:"child-pid"`
+		}
+		line, _ := bufio.NewReader(p.status).ReadBytes('\n')
+		if json.Unmarshal(line, &st) == nil {
+			p.initPID = st.ChildPID
+		}
+	})
+	return p.initPID
+}
+
+// firstChild returns a child of pid, or 0.
+func firstChild(pid int) int {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", pid, pid))
+	if err == nil {
+		if f := strings.Fields(string(data)); len(f) > 0 {
+			n, _ := strconv.Atoi(f[0])
+			return n
+		}
+		return 0
+	}
+	// Kernels without CONFIG_PROC_CHILDREN: scan for the parent PID.
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		n, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		stat, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid ...: comm may contain spaces, so cut at ')'.
+		s := string(stat)
+		if i := strings.LastIndexByte(s, ')'); i > 0 {
+			if f := strings.Fields(s[i+1:]); len(f) > 1 && f[1] == strconv.Itoa(pid) {
+				return n
+			}
+		}
+	}
+	return 0
+}
+
+// sandboxEnv adjusts the server's environment: TMPDIR points at the private
+// /tmp that exists inside, and variables naming host sockets the server can
+// no longer reach are dropped so tools fail fast instead of timing out.
+func sandboxEnv(env []string) []string {
+	drop := map[string]bool{"TMPDIR": true, "SSH_AUTH_SOCK": true, "GPG_AGENT_INFO": true, "DBUS_SESSION_BUS_ADDRESS": true}
+	out := make([]string, 0, len(env)+1)
+	for _, kv := range env {
+		k, _, _ := strings.Cut(kv, "=")
+		if !drop[k] {
+			out = append(out, kv)
+		}
+	}
+	return append(out, "TMPDIR=/tmp")
+}
+
+func shellQuote(args []string) string {
+	var b strings.Builder
+	for i, a := range args {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		if a != "" && !strings.ContainsAny(a, " \t\n'\"\\$`!*?[]{}()<>|&;#~") {
+			b.WriteString(a)
+			continue
+		}
+		b.WriteString("'" + strings.ReplaceAll(a, "'", `'\''`) + "'")
+	}
+	return b.String()
+}

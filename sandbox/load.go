@@ -1,0 +1,48 @@
+package sandbox
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/srt-mcp/srt-mcp/configs"
+)
+
+// UserSettingsFile is srt's settings location, relative to the home
+// directory; srt-mcp reads the same file so an srt setup works unchanged.
+const UserSettingsFile = ".srt-settings.json"
+
+// LoadSettings finds and parses the settings: the file given with
+// --settings, else the named built-in profile, else ~/.srt-settings.json,
+// else the built-in default profile. It returns the settings and a
+// description of their source.
+func LoadSettings(settingsFile, profile, home string) (*Settings, string, error) {
+	if settingsFile != "" {
+		data, err := os.ReadFile(settingsFile)
+		if err != nil {
+			return nil, settingsFile, &SettingsError{Source: settingsFile, Msg: "cannot read settings: " + err.Error()}
+		}
+		s, err := ParseSettings(settingsFile, data)
+		return s, settingsFile, err
+	}
+	if profile == "" {
+		user := filepath.Join(home, UserSettingsFile)
+		data, err := os.ReadFile(user)
+		switch {
+		case err == nil:
+			s, err := ParseSettings(user, data)
+			return s, user, err
+		case !errors.Is(err, fs.ErrNotExist):
+			return nil, user, &SettingsError{Source: user, Msg: "cannot read settings: " + err.Error()}
+		}
+		profile = configs.Default
+	}
+	data, err := configs.Get(profile)
+	source := "built-in profile " + profile
+	if err != nil {
+		return nil, source, &SettingsError{Source: "--profile", Msg: err.Error()}
+	}
+	s, err := ParseSettings(source, data)
+	return s, source, err
+}

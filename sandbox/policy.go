@@ -1,0 +1,215 @@
+package sandbox
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// DefaultMandatoryDenySearchDepth is srt's default for how deep below each
+// writable root the mandatory-deny walk looks.
+const DefaultMandatoryDenySearchDepth = 3
+
+// CredentialPaths are read-denied in every policy, whatever the settings say:
+// a settings file that forgets them must not expose them. filesystem.allowRead
+// can re-open one explicitly. Paths are relative to the home directory.
+var CredentialPaths = []string{
+	".ssh", ".aws", ".gnupg", ".config/gcloud", ".kube", ".docker/config.json",
+	".netrc", ".azure", ".config/gh", ".config/hub", ".git-credentials",
+	".config/git/credentials", ".npmrc", ".pypirc", ".gem/credentials",
+	".cargo/credentials", ".cargo/credentials.toml", ".password-store",
+	".vault-token", ".terraform.d/credentials.tfrc.json", ".pgpass", ".my.cnf",
+	".local/share/keyrings", ".config/op", ".claude/.credentials.json",
+	".mozilla", ".config/google-chrome", ".config/chromium",
+}
+
+// Policy is the normalised form of Settings: absolute, cleaned,
+// symlink-resolved paths, ready for a backend.
+type Policy struct {
+	Source string // where the settings came from, for messages
+	Cwd    string // resolved working directory of the server
+	Home   string
+
+	AllowWrite     []string
+	DenyWrite      []string
+	DenyRead       []string
+	AllowRead      []string
+	AllowGitConfig bool
+
+	MandatoryDenySearchDepth int
+
+	Network NetworkPolicy
+
+	IgnoreViolations    map[string][]string
+	WeakerNestedSandbox bool
+	WeakerNetwork       bool
+	AllowPty            bool
+
+	// Notices are facts the user should see on stderr, e.g. a configured path
+	// that resolved through a symlink or a key that means nothing on Linux.
+	Notices []string
+}
+
+// NetworkPolicy is the network part of a Policy. Domain patterns are kept
+// as written; netfilter parses them.
+type NetworkPolicy struct {
+	AllowedDomains      []string
+	DeniedDomains       []string
+	DeniedDomainReasons map[string]string
+	AllowUnixSockets    []string
+	AllowAllUnixSockets bool
+	AllowLocalBinding   bool
+	AllowMachLookup     []string
+}
+
+// Resolve turns settings into a Policy for a server started in cwd by the
+// user whose home is home. Relative paths are taken against cwd.
+func Resolve(s *Settings, source, cwd, home string) (*Policy, error) {
+	realCwd, err := filepath.EvalSymlinks(cwd)
+	if err != nil {
+		return nil, fmt.Errorf("working directory %s: %w", cwd, err)
+	}
+	p := &Policy{
+		Source:                   source,
+		Cwd:                      realCwd,
+		Home:                     home,
+		AllowGitConfig:           s.Filesystem.AllowGitConfig,
+		MandatoryDenySearchDepth: DefaultMandatoryDenySearchDepth,
+		IgnoreViolations:         s.IgnoreViolations,
+		WeakerNestedSandbox:      s.EnableWeakerNestedSandbox,
+		WeakerNetwork:            s.EnableWeakerNetworkIsolation,
+		AllowPty:                 s.AllowPty,
+		Network: NetworkPolicy{
+			AllowedDomains:      s.Network.AllowedDomains,
+			DeniedDomains:       s.Network.DeniedDomains,
+			DeniedDomainReasons: s.Network.DeniedDomainReasons,
+			AllowUnixSockets:    s.Network.AllowUnixSockets,
+			AllowAllUnixSockets: s.Network.AllowAllUnixSockets,
+			AllowLocalBinding:   s.Network.AllowLocalBinding,
+			AllowMachLookup:     s.Network.AllowMachLookup,
+		},
+	}
+	if s.MandatoryDenySearchDepth != nil {
+		p.MandatoryDenySearchDepth = *s.MandatoryDenySearchDepth
+	}
+	allowWrite := s.Filesystem.AllowWrite
+	if allowWrite == nil {
+		allowWrite = []string{"."}
+	}
+	resolve := func(key string, list []string) ([]string, error) {
+		var out []string
+		for i, raw := range list {
+			paths, err := p.resolvePath(raw)
+			if err != nil {
+				return nil, &SettingsError{Source: source, Key: fmt.Sprintf("%s[%d]", key, i), Msg: err.Error()}
+			}
+			out = append(out, paths...)
+		}
+		return dedupe(out), nil
+	}
+	if p.AllowWrite, err = resolve("filesystem.allowWrite", allowWrite); err != nil {
+		return nil, err
+	}
+	for _, w := range p.AllowWrite {
+		if w == "/" {
+			p.Notices = append(p.Notices, "filesystem.allowWrite makes the whole filesystem writable")
+		}
+	}
+	if p.DenyWrite, err = resolve("filesystem.denyWrite", s.Filesystem.DenyWrite); err != nil {
+		return nil, err
+	}
+	denyRead := append([]string(nil), s.Filesystem.DenyRead...)
+	for _, c := range CredentialPaths {
+		denyRead = append(denyRead, filepath.Join(home, c))
+	}
+	if p.DenyRead, err = resolve("filesystem.denyRead", denyRead); err != nil {
+		return nil, err
+	}
+	if p.AllowRead, err = resolve("filesystem.allowRead", s.Filesystem.AllowRead); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// resolvePath expands ~, makes the path absolute against the working
+// directory, expands globs against the current filesystem, and resolves
+// symlinks so that the rule applies to the real object: a denyRead on a
+// link must hide the target, and an allowWrite through a link must not
+// silently grant something else than the user sees in the settings.
+func (p *Policy) resolvePath(raw string) ([]string, error) {
+	path := raw
+	switch {
+	case path == "~":
+		path = p.Home
+	case strings.HasPrefix(path, "~/"):
+		path = filepath.Join(p.Home, path[2:])
+	case strings.HasPrefix(path, "~"):
+		return nil, fmt.Errorf("%q: only ~ and ~/ are supported, not ~user", raw)
+	}
+	if !filepath.IsAbs(path) {
+		path = filepath.Join(p.Cwd, path)
+	}
+	path = filepath.Clean(path)
+	candidates := []string{path}
+	if hasGlobMeta(path) {
+		var err error
+		if candidates, err = expandGlob(path); err != nil {
+			return nil, fmt.Errorf("%q: %w", raw, err)
+		}
+	}
+	out := make([]string, 0, len(candidates))
+	for _, c := range candidates {
+		real := realPath(c)
+		if real != c {
+			p.Notices = append(p.Notices, fmt.Sprintf("%s resolves to %s; the rule applies there", c, real))
+		}
+		out = append(out, real)
+	}
+	return out, nil
+}
+
+// realPath resolves symlinks in the longest existing prefix of path and
+// appends the rest unchanged, so rules for not-yet-existing paths are
+// placed where they would be created.
+func realPath(path string) string {
+	if r, err := filepath.EvalSymlinks(path); err == nil {
+		return r
+	}
+	dir, base := filepath.Split(path)
+	dir = filepath.Clean(dir)
+	if dir == path || dir == "/" || dir == "." {
+		return path
+	}
+	return filepath.Join(realPath(dir), base)
+}
+
+func dedupe(in []string) []string {
+	seen := map[string]bool{}
+	out := in[:0:0]
+	for _, s := range in {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// under reports whether path is dir or inside it.
+func under(path, dir string) bool {
+	if dir == "/" {
+		return true
+	}
+	return path == dir || strings.HasPrefix(path, dir+"/")
+}
+
+func exists(path string) (isDir, ok bool) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return false, false
+	}
+	return st.IsDir(), true
+}

@@ -1,0 +1,478 @@
+package shim
+
+import (
+	"bytes"
+	"encoding/json"
+)
+
+// Envelope is what the shim learns about one JSON-RPC message while its
+// bytes stream past: enough to correlate requests with responses and to
+// name the MCP call in flight. Everything else in the message is skipped
+// without being stored, so a 64 MiB message costs no more memory than a
+// small one.
+type Envelope struct {
+	ID        []byte // raw JSON of "id"; nil when absent
+	Method    string
+	ToolName  string // params.name (tools/call, prompts/get)
+	RequestID []byte // params.requestId (notifications/cancelled)
+	HasResult bool
+	HasError  bool
+	// ServerName is result.serverInfo.name (initialize and
+	// server/discover responses).
+	ServerName string
+	// Malformed is set when the line is not one well-formed JSON object or
+	// batch array; the fields above hold whatever was recognised before.
+	Malformed bool
+}
+
+// IsRequest reports a message that expects a response.
+func (e *Envelope) IsRequest() bool { return e.Method != "" && e.ID != nil }
+
+// IsResponse reports a reply to an earlier request.
+func (e *Envelope) IsResponse() bool {
+	return e.Method == "" && e.ID != nil && (e.HasResult || e.HasError)
+}
+
+// Bounds on what one message may make the scanner hold.
+const (
+	maxCapture  = 1024 // id, method, names: longer values are not captured
+	maxKey      = 64   // longer keys cannot be one we look for
+	trackLevels = 8    // container kinds remembered; deeper levels only counted
+)
+
+type scanState uint8
+
+const (
+	stValue    scanState = iota // expecting a value
+	stKeyOrEnd                  // in an object, expecting a key or '}'
+	stKey                       // in an object after ',', expecting a key
+	stColon                     // after a key
+	stAfter                     // after a value: ',' or a closing bracket
+	stString                    // inside a string
+	stLiteral                   // inside a number, true, false or null
+	stDone                      // top-level value complete: only whitespace may follow
+	stBad                       // malformed: skip to the end of the line
+)
+
+// capture targets for the string or literal being read
+const (
+	capNone = iota
+	capKey
+	capID
+	capMethod
+	capToolName
+	capRequestID
+	capServerName
+)
+
+// Scanner finds message boundaries (newlines) and envelopes in a stream of
+// newline-delimited JSON-RPC. Feed it every byte, in order, with Scan.
+type Scanner struct {
+	emit func(*Envelope)
+
+	state     scanState
+	depth     int
+	kinds     [trackLevels + 1]byte // kinds[d] is '{' or '[' for container depth d
+	keys      [trackLevels + 1]string
+	msgLevel  int // depth of the message object: 1, or 2 inside a batch
+	started   bool
+	strIsKey  bool
+	bsRun     int // backslashes at the end of the string read so far
+	capture   int
+	buf       []byte // the captured string or literal, with quotes
+	overflow  bool
+	env       Envelope
+	inMessage bool // an envelope is being filled
+}
+
+// NewScanner returns a Scanner that calls emit once per message (each
+// element of a batch counts as a message). The Envelope is reused after emit
+// returns.
+func NewScanner(emit func(*Envelope)) *Scanner {
+	return &Scanner{emit: emit, buf: make([]byte, 0, 128)}
+}
+
+// Scan consumes the next bytes of the stream.
+func (s *Scanner) Scan(p []byte) {
+	for len(p) > 0 {
+		nl := bytes.IndexByte(p, '\n')
+		if nl < 0 {
+			s.scanSegment(p)
+			return
+		}
+		s.scanSegment(p[:nl])
+		s.endLine()
+		p = p[nl+1:]
+	}
+}
+
+// endLine finishes the message at a newline, whatever state it is in: a
+// newline can never occur inside well-formed JSON-RPC framing, so it is
+// where the scanner resynchronises after garbage.
+func (s *Scanner) endLine() {
+	if s.started && s.state != stDone {
+		s.beginMessage() // a line that ended early still gets an envelope
+		s.env.Malformed = true
+	}
+	if s.inMessage {
+		s.emitEnvelope()
+	}
+	*s = Scanner{emit: s.emit, buf: s.buf[:0]}
+}
+
+func (s *Scanner) beginMessage() {
+	if !s.inMessage {
+		s.env = Envelope{}
+		s.inMessage = true
+	}
+}
+
+func (s *Scanner) emitEnvelope() {
+	s.inMessage = false
+	s.emit(&s.env)
+}
+
+func (s *Scanner) bad() {
+	s.beginMessage()
+	s.env.Malformed = true
+	s.state = stBad
+}
+
+func (s *Scanner) scanSegment(p []byte) {
+	for i := 0; i < len(p); {
+		switch s.state {
+		case stBad:
+			return
+		case stString:
+			i = s.scanString(p, i)
+			continue
+		case stLiteral:
+			c := p[i]
+			if isLiteralByte(c) {
+				s.capByte(c)
+				i++
+				continue
+			}
+			s.finishScalar()
+			continue // re-examine c in stAfter
+		}
+		c := p[i]
+		i++
+		if c == ' ' || c == '\t' || c == '\r' {
+			continue
+		}
+		s.started = true
+		switch s.state {
+		case stDone:
+			s.bad()
+		case stValue:
+			s.valueStart(c)
+		case stKeyOrEnd, stKey:
+			switch {
+			case c == '"':
+				s.state, s.strIsKey, s.bsRun = stString, true, 0
+				s.startCapture(capKey)
+			case c == '}' && s.state == stKeyOrEnd:
+				s.closeContainer('{')
+			default:
+				s.bad()
+			}
+		case stColon:
+			if c != ':' {
+				s.bad()
+				continue
+			}
+			s.state = stValue
+		case stAfter:
+			switch c {
+			case ',':
+				if s.kind(s.depth) == '{' {
+					s.state = stKey
+				} else {
+					s.state = stValue
+				}
+			case '}', ']':
+				s.closeContainer(openerOf(c))
+			default:
+				s.bad()
+			}
+		}
+	}
+}
+
+func openerOf(c byte) byte {
+	if c == '}' {
+		return '{'
+	}
+	return '['
+}
+
+func (s *Scanner) kind(d int) byte {
+	if d <= trackLevels {
+		return s.kinds[d]
+	}
+	return 0 // deeper than tracked: we never capture there
+}
+
+// valueStart handles the first byte of a value.
+func (s *Scanner) valueStart(c byte) {
+	key := s.currentKey()
+	switch c {
+	case '{', '[':
+		if s.depth == 0 {
+			if c == '[' {
+				s.msgLevel = 2 // a batch: its elements are the messages
+			} else {
+				s.msgLevel = 1
+				s.beginMessage()
+			}
+		} else if s.depth == 1 && s.msgLevel == 2 {
+			if c != '{' {
+				s.bad()
+				return
+			}
+			s.beginMessage()
+		}
+		s.noteContainerValue(key)
+		s.depth++
+		if s.depth <= trackLevels {
+			s.kinds[s.depth] = c
+			s.keys[s.depth] = ""
+		}
+		if c == '{' {
+			s.state = stKeyOrEnd
+		} else {
+			s.state = stValue
+		}
+	case ']':
+		// only valid for an empty array
+		if s.kind(s.depth) == '[' && s.lastWasOpen() {
+			s.closeContainer('[')
+			return
+		}
+		s.bad()
+	case '"':
+		if s.depth == 0 {
+			s.bad()
+			return
+		}
+		s.state, s.strIsKey, s.bsRun = stString, false, 0
+		s.startCapture(s.scalarTarget(key))
+		s.capByte('"')
+	default:
+		if !isLiteralByte(c) || s.depth == 0 {
+			s.bad()
+			return
+		}
+		s.state = stLiteral
+		s.startCapture(s.scalarTarget(key))
+		s.capByte(c)
+	}
+}
+
+// lastWasOpen is true right after '[' (no element yet). The scanner does not
+// keep a flag per level, so it approximates with the state: stValue right
+// after an opener and after a comma look alike, and "[1,]" is accepted. That
+// laxness only affects what counts as Malformed, never the bytes relayed.
+func (s *Scanner) lastWasOpen() bool { return s.state == stValue }
+
+func (s *Scanner) closeContainer(opener byte) {
+	if s.depth == 0 || (s.depth <= trackLevels && s.kinds[s.depth] != opener) {
+		s.bad()
+		return
+	}
+	s.depth--
+	if s.msgLevel == 2 && s.depth == 1 && s.inMessage {
+		s.emitEnvelope() // end of one batch element
+	}
+	s.afterValue()
+}
+
+func (s *Scanner) afterValue() {
+	if s.depth == 0 {
+		s.state = stDone
+	} else {
+		s.state = stAfter
+	}
+}
+
+// currentKey is the key whose value comes next, at the current depth.
+func (s *Scanner) currentKey() string {
+	if s.depth >= 1 && s.depth <= trackLevels && s.kinds[s.depth] == '{' {
+		return s.keys[s.depth]
+	}
+	return ""
+}
+
+// path reports whether the keys leading to the current depth, from the
+// message object down, are exactly want.
+func (s *Scanner) path(want ...string) bool {
+	m := s.msgLevel
+	if m == 0 || s.depth != m+len(want) || s.depth > trackLevels {
+		return false
+	}
+	for i, w := range want {
+		if s.keys[m+i] != w {
+			return false
+		}
+	}
+	return true
+}
+
+func (s *Scanner) noteContainerValue(key string) {
+	switch {
+	case s.path() && key == "result":
+		s.env.HasResult = true
+	case s.path() && key == "error":
+		s.env.HasError = true
+	}
+}
+
+func (s *Scanner) scalarTarget(key string) int {
+	switch {
+	case s.path():
+		switch key {
+		case "id":
+			return capID
+		case "method":
+			return capMethod
+		case "result":
+			s.env.HasResult = true
+		case "error":
+			s.env.HasError = true
+		}
+	case s.path("params"):
+		switch key {
+		case "name":
+			return capToolName
+		case "requestId":
+			return capRequestID
+		}
+	case s.path("result", "serverInfo"):
+		if key == "name" {
+			return capServerName
+		}
+	}
+	return capNone
+}
+
+func (s *Scanner) startCapture(target int) {
+	s.capture = target
+	s.buf = s.buf[:0]
+	s.overflow = false
+}
+
+func (s *Scanner) capByte(c byte) {
+	if s.capture == capNone {
+		return
+	}
+	if len(s.buf) >= maxCapture {
+		s.overflow = true
+		return
+	}
+	s.buf = append(s.buf, c)
+}
+
+func (s *Scanner) capBytes(b []byte) {
+	if s.capture == capNone || len(b) == 0 {
+		return
+	}
+	if len(s.buf)+len(b) > maxCapture {
+		s.overflow = true
+		return
+	}
+	s.buf = append(s.buf, b...)
+}
+
+// scanString consumes string bytes from p[i:] and returns the next index.
+// It jumps from quote to quote with IndexByte, so long strings (the bulk of
+// large MCP payloads) are skipped at memory speed.
+func (s *Scanner) scanString(p []byte, i int) int {
+	for {
+		q := bytes.IndexByte(p[i:], '"')
+		if q < 0 {
+			s.capBytes(p[i:])
+			s.bsRun = trailingBackslashes(p[i:], s.bsRun)
+			return len(p)
+		}
+		run := trailingBackslashes(p[i:i+q], s.bsRun)
+		s.capBytes(p[i : i+q+1])
+		i += q + 1
+		if run%2 == 1 {
+			s.bsRun = 0 // an escaped quote: still inside the string
+			continue
+		}
+		s.finishString()
+		return i
+	}
+}
+
+// trailingBackslashes counts the backslashes that end b, continuing a run
+// of carry from before b when b is nothing but backslashes.
+func trailingBackslashes(b []byte, carry int) int {
+	n := 0
+	for n < len(b) && b[len(b)-1-n] == '\\' {
+		n++
+	}
+	if n == len(b) {
+		return carry + n
+	}
+	return n
+}
+
+func (s *Scanner) finishString() {
+	if s.strIsKey {
+		key := ""
+		if !s.overflow && len(s.buf) <= maxKey+1 {
+			raw := s.buf[:len(s.buf)-1] // drop the closing quote
+			if bytes.IndexByte(raw, '\\') >= 0 {
+				var k string
+				if json.Unmarshal(append([]byte{'"'}, s.buf...), &k) == nil {
+					key = k
+				}
+			} else {
+				key = string(raw)
+			}
+		}
+		if s.depth <= trackLevels {
+			s.keys[s.depth] = key
+		}
+		s.state = stColon
+		return
+	}
+	s.finishScalar()
+}
+
+func (s *Scanner) finishScalar() {
+	if s.capture != capNone && !s.overflow {
+		s.store(s.buf)
+	}
+	s.capture = capNone
+	s.afterValue()
+}
+
+func (s *Scanner) store(raw []byte) {
+	str := func() string {
+		var v string
+		if json.Unmarshal(raw, &v) != nil {
+			return ""
+		}
+		return v
+	}
+	switch s.capture {
+	case capID:
+		s.env.ID = append([]byte(nil), raw...)
+	case capMethod:
+		s.env.Method = str()
+	case capToolName:
+		s.env.ToolName = str()
+	case capRequestID:
+		s.env.RequestID = append([]byte(nil), raw...)
+	case capServerName:
+		s.env.ServerName = str()
+	}
+}
+
+func isLiteralByte(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c == '-' || c == '+' || c == '.' || c == 'E'
+}

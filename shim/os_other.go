@@ -1,0 +1,16 @@
+//go:build !linux
+
+package shim
+
+import (
+	"os"
+
+	"golang.org/x/sys/unix"
+)
+
+func isTerminal(f *os.File) bool {
+	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TIOCGETA)
+	return err == nil
+}
+
+func enlargePipe(f *os.File) {}

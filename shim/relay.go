@@ -1,0 +1,245 @@
+package shim
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"sync"
+)
+
+// relayBufSize is the chunk size of both relays. Pipes hand over at most
+// their capacity per read (64 KiB by default, more after F_SETPIPE_SZ), so a
+// larger buffer only helps when the pipe was enlarged.
+const relayBufSize = 256 << 10
+
+// pump copies src to dst chunk by chunk. Each chunk is scanned before it is
+// written, so a request is known to be in flight before the server can have
+// read the end of it, and its reply cannot overtake the bookkeeping.
+func pump(dst io.Writer, src io.Reader, sc *Scanner) error {
+	buf := make([]byte, relayBufSize)
+	for {
+		n, err := src.Read(buf)
+		if n > 0 {
+			sc.Scan(buf[:n])
+			if _, werr := dst.Write(buf[:n]); werr != nil {
+				return werr
+			}
+		}
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// messageWriter is the shim's stdout. The server's bytes stream through it
+// unchanged; the shim's own messages (error replies) are only ever written
+// between two of the server's messages, never inside one.
+type messageWriter struct {
+	mu     sync.Mutex
+	w      io.Writer
+	inside bool // the server's current message is incomplete: mu is held
+	failed bool // the client went away; later writes are dropped
+}
+
+// Write relays a chunk of the server's output.
+func (m *messageWriter) Write(p []byte) (int, error) {
+	if !m.inside {
+		m.mu.Lock()
+		m.inside = true
+	}
+	var err error
+	if !m.failed {
+		if _, err = m.w.Write(p); err != nil {
+			m.failed = true
+		}
+	}
+	if len(p) > 0 && p[len(p)-1] == '\n' {
+		m.inside = false
+		m.mu.Unlock()
+	}
+	// A vanished client must not stop the server's output from draining.
+	return len(p), nil
+}
+
+// endStream finishes a server output that stopped mid-message (the server
+// died while writing): a newline ends the broken line, so the client can
+// parse what the shim writes next.
+func (m *messageWriter) endStream() {
+	if m.inside {
+		if !m.failed {
+			_, _ = m.w.Write([]byte{'\n'})
+		}
+		m.inside = false
+		m.mu.Unlock()
+	}
+}
+
+// inject writes one complete message of the shim's own.
+func (m *messageWriter) inject(msg []byte) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if !m.failed {
+		if _, err := m.w.Write(msg); err != nil {
+			m.failed = true
+		}
+	}
+}
+
+// call is a request from the client the server has not answered yet.
+type call struct {
+	id     []byte
+	method string
+	tool   string
+}
+
+// inflight tracks the client's requests awaiting a reply, in arrival order.
+type inflight struct {
+	mu    sync.Mutex
+	calls map[string]*call
+	order []string
+}
+
+func newInflight() *inflight { return &inflight{calls: map[string]*call{}} }
+
+// idKey normalises a raw JSON id so that "7" and 7 stay distinct but
+// insignificant differences (spacing, string escapes) do not matter.
+func idKey(raw []byte) string {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) > 0 && raw[0] == '"' {
+		var s string
+		if json.Unmarshal(raw, &s) == nil {
+			return "s:" + s
+		}
+	}
+	return "v:" + string(raw)
+}
+
+func (f *inflight) add(e *Envelope) {
+	k := idKey(e.ID)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if _, dup := f.calls[k]; !dup {
+		f.order = append(f.order, k)
+	}
+	f.calls[k] = &call{id: e.ID, method: e.Method, tool: e.ToolName}
+}
+
+func (f *inflight) remove(rawID []byte) {
+	k := idKey(rawID)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if _, ok := f.calls[k]; !ok {
+		return
+	}
+	delete(f.calls, k)
+	// Compact lazily: order only grows by the number of requests between
+	// two compactions, and replies usually come back in order.
+	if len(f.order) > 64 && len(f.order) > 2*len(f.calls) {
+		kept := f.order[:0]
+		for _, o := range f.order {
+			if _, live := f.calls[o]; live {
+				kept = append(kept, o)
+			}
+		}
+		f.order = kept
+	}
+}
+
+// drain returns the unanswered calls in arrival order and forgets them.
+func (f *inflight) drain() []*call {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []*call
+	for _, k := range f.order {
+		if c, ok := f.calls[k]; ok {
+			out = append(out, c)
+			delete(f.calls, k)
+		}
+	}
+	f.order = nil
+	return out
+}
+
+// Snapshot lists the calls in flight now (for trace attribution).
+func (f *inflight) snapshot() []call {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := make([]call, 0, len(f.calls))
+	for _, k := range f.order {
+		if c, ok := f.calls[k]; ok {
+			out = append(out, *c)
+		}
+	}
+	return out
+}
+
+// errorReply renders a JSON-RPC error response for the raw id.
+func errorReply(id []byte, code int, message string, data any) []byte {
+	var b bytes.Buffer
+	b.WriteString(`{"jsonrpc":"2.0","id":`)
+	b.Write(id)
+	b.WriteString(`,"error":{"code":`)
+	b.WriteString(itoa(code))
+	b.WriteString(`,"message":`)
+	msg, _ := json.Marshal(message)
+	b.Write(msg)
+	if data != nil {
+		d, err := json.Marshal(data)
+		if err == nil {
+			b.WriteString(`,"data":`)
+			b.Write(d)
+		}
+	}
+	b.WriteString("}}\n")
+	return b.Bytes()
+}
+
+func itoa(n int) string {
+	b, _ := json.Marshal(n)
+	return string(b)
+}
+
+// tail keeps the last lines written to it, for error replies that say why
+// the server died.
+type tail struct {
+	mu    sync.Mutex
+	lines []string
+	cur   []byte
+	max   int
+}
+
+func (t *tail) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, c := range p {
+		if c == '\n' {
+			t.push()
+			continue
+		}
+		if len(t.cur) < 512 {
+			t.cur = append(t.cur, c)
+		}
+	}
+	return len(p), nil
+}
+
+func (t *tail) push() {
+	t.lines = append(t.lines, string(t.cur))
+	if len(t.lines) > t.max {
+		t.lines = t.lines[len(t.lines)-t.max:]
+	}
+	t.cur = t.cur[:0]
+}
+
+func (t *tail) Lines() []string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	out := append([]string(nil), t.lines...)
+	if len(t.cur) > 0 {
+		out = append(out, string(t.cur))
+	}
+	return out
+}

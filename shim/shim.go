@@ -1,0 +1,289 @@
+// Package shim runs an MCP server inside the sandbox and stands in for it on
+// stdio: it relays JSON-RPC byte for byte, keeps track of the requests in
+// flight, manages the server's lifecycle, and answers for the server when it
+// cannot (the sandbox failed, or the server died mid-request).
+package shim
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/srt-mcp/srt-mcp/sandbox"
+)
+
+// JSON-RPC error codes the shim uses in its own replies (implementation-
+// defined server errors, -32000 to -32099).
+const (
+	CodeSandboxUnavailable = -32001
+	CodeServerExited       = -32002
+)
+
+// DefaultGrace is how long the server gets after its stdin closes, and again
+// after SIGTERM, before the next step of the shutdown sequence.
+const DefaultGrace = 2 * time.Second
+
+// Options configures one run.
+type Options struct {
+	Policy *sandbox.Policy
+	Argv   []string
+	Env    []string
+	Stdin  *os.File
+	Stdout *os.File
+	Stderr *os.File
+	Grace  time.Duration
+	Debug  bool
+}
+
+// Run starts the server sandboxed and relays until it exits. It returns the
+// exit code for srt-mcp: the server's status (128+N for signal N), or
+// sandbox.ExitSandbox when the sandbox could not be applied, in which case
+// the server never ran.
+func Run(opt Options) int {
+	if opt.Grace <= 0 {
+		opt.Grace = DefaultGrace
+	}
+	stderr := &lockedWriter{w: opt.Stderr}
+	for _, n := range opt.Policy.Notices {
+		fmt.Fprintf(stderr, "srt-mcp: note: %s\n", n)
+	}
+
+	inR, inW, err := os.Pipe()
+	if err != nil {
+		return FailClosed(opt.Stdin, opt.Stdout, stderr, err, sandbox.ExitSandbox)
+	}
+	outR, outW, err := os.Pipe()
+	if err != nil {
+		return FailClosed(opt.Stdin, opt.Stdout, stderr, err, sandbox.ExitSandbox)
+	}
+	errR, errW, err := os.Pipe()
+	if err != nil {
+		return FailClosed(opt.Stdin, opt.Stdout, stderr, err, sandbox.ExitSandbox)
+	}
+	enlargePipe(inW)
+	enlargePipe(outW)
+
+	spec := sandbox.Spec{Policy: opt.Policy, Argv: opt.Argv, Env: opt.Env, Stdin: inR, Stdout: outW, Stderr: errW}
+	if opt.Debug {
+		spec.Trace = stderr
+	}
+	proc, err := sandbox.Start(spec)
+	inR.Close()
+	outW.Close()
+	errW.Close()
+	if err != nil {
+		inW.Close()
+		outR.Close()
+		errR.Close()
+		return FailClosed(opt.Stdin, opt.Stdout, stderr, err, sandbox.ExitSandbox)
+	}
+
+	r := &run{
+		out:      &messageWriter{w: opt.Stdout},
+		inflight: newInflight(),
+		stderr:   stderr,
+		errTail:  &tail{max: 10},
+	}
+
+	// Signals for srt-mcp are meant for the server. SIGPIPE is caught so a
+	// vanished client turns into write errors instead of killing the shim
+	// (a caught signal, unlike an ignored one, is not inherited by bwrap).
+	sigs := make(chan os.Signal, 8)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGPIPE)
+	defer signal.Stop(sigs)
+
+	clientEOF := make(chan struct{})
+	go func() {
+		r.relayClient(inW, opt.Stdin)
+		close(clientEOF)
+	}()
+	var outputs sync.WaitGroup
+	outputs.Add(2)
+	go func() {
+		defer outputs.Done()
+		sc := NewScanner(r.fromServer)
+		_ = pump(r.out, outR, sc)
+		r.out.endStream()
+		outR.Close()
+	}()
+	go func() {
+		defer outputs.Done()
+		_, _ = io.Copy(io.MultiWriter(stderr, r.errTail), errR)
+		errR.Close()
+	}()
+	readyErr := make(chan error, 1)
+	go func() { readyErr <- proc.Ready() }()
+	exited := make(chan int, 1)
+	go func() { exited <- proc.Wait() }()
+
+	var term, kill <-chan time.Time
+	var status int
+wait:
+	for {
+		select {
+		case <-clientEOF:
+			// MCP stdio shutdown: stdin is closed (by relayClient); give the
+			// server a grace period, then SIGTERM, then SIGKILL.
+			clientEOF = nil
+			term = time.After(opt.Grace)
+		case <-term:
+			term = nil
+			_ = proc.Signal(syscall.SIGTERM)
+			kill = time.After(opt.Grace)
+		case <-kill:
+			kill = nil
+			proc.Kill()
+		case s := <-sigs:
+			if s == syscall.SIGPIPE {
+				continue
+			}
+			if proc.Signal(s.(syscall.Signal)) != nil {
+				proc.Kill() // the server is not up yet: nothing gentle to do
+			}
+		case status = <-exited:
+			break wait
+		}
+	}
+	// Every process of the sandbox is gone with its PID 1, so the output
+	// pipes reach EOF; wait for the last bytes to be relayed.
+	outputs.Wait()
+
+	if err := <-readyErr; err != nil {
+		fmt.Fprintf(stderr, "srt-mcp: the server was not started: %v\n", err)
+		fmt.Fprintf(stderr, "srt-mcp: %s\n", diagnose(r.errTail.Lines()))
+		msg := "srt-mcp could not start the MCP server in its sandbox: " + err.Error() + ". " + diagnose(r.errTail.Lines())
+		r.failAll(CodeSandboxUnavailable, msg, map[string]any{"stderr": r.errTail.Lines()})
+		// Keep answering whatever the client still asks, so it reads the
+		// reason instead of a closed pipe.
+		r.failing(msg)
+		if clientEOF != nil && !isTerminal(opt.Stdin) {
+			<-clientEOF
+		}
+		return sandbox.ExitSandbox
+	}
+	r.failAll(CodeServerExited, fmt.Sprintf("srt-mcp: the MCP server exited (%s) before answering", describeStatus(status)),
+		map[string]any{"exitStatus": status, "stderr": r.errTail.Lines()})
+	return status
+}
+
+type run struct {
+	out      *messageWriter
+	inflight *inflight
+	stderr   io.Writer
+	errTail  *tail
+
+	mu      sync.Mutex
+	failMsg string // set once the server is gone: answer requests directly
+}
+
+// relayClient copies the client's messages to the server, recording
+// requests as they pass. When the client closes its side, so does the shim.
+func (r *run) relayClient(serverIn io.WriteCloser, stdin io.Reader) {
+	sc := NewScanner(r.fromClient)
+	w := &dropWriter{w: serverIn}
+	_ = pump(w, stdin, sc)
+	serverIn.Close()
+}
+
+func (r *run) fromClient(e *Envelope) {
+	switch {
+	case e.IsRequest():
+		r.mu.Lock()
+		failMsg := r.failMsg
+		r.mu.Unlock()
+		if failMsg != "" {
+			r.out.inject(errorReply(e.ID, CodeSandboxUnavailable, failMsg, nil))
+			return
+		}
+		r.inflight.add(e)
+	case e.Method == "notifications/cancelled" && e.RequestID != nil:
+		r.inflight.remove(e.RequestID)
+	}
+}
+
+func (r *run) fromServer(e *Envelope) {
+	if e.IsResponse() {
+		r.inflight.remove(e.ID)
+	}
+}
+
+// failAll answers every request still in flight.
+func (r *run) failAll(code int, msg string, data map[string]any) {
+	for _, c := range r.inflight.drain() {
+		m := msg
+		if c.method != "" {
+			m += " (" + c.method
+			if c.tool != "" {
+				m += " " + c.tool
+			}
+			m += ")"
+		}
+		r.out.inject(errorReply(c.id, code, m, data))
+	}
+}
+
+func (r *run) failing(msg string) {
+	r.mu.Lock()
+	r.failMsg = msg
+	r.mu.Unlock()
+}
+
+// dropWriter forwards to the server until the server stops reading, then
+// discards: the client's stream must still be read to the end so its
+// requests are seen and answered.
+type dropWriter struct {
+	w    io.Writer
+	dead bool
+}
+
+func (d *dropWriter) Write(p []byte) (int, error) {
+	if !d.dead {
+		if _, err := d.w.Write(p); err != nil {
+			d.dead = true
+		}
+	}
+	return len(p), nil
+}
+
+// lockedWriter serialises whole writes to stderr from several goroutines.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+func describeStatus(status int) string {
+	if status > 128 && status < 128+65 {
+		return fmt.Sprintf("killed by signal %d", status-128)
+	}
+	return fmt.Sprintf("status %d", status)
+}
+
+// diagnose turns bubblewrap's complaint into a fix the user can apply.
+func diagnose(stderrLines []string) string {
+	text := strings.Join(stderrLines, "\n")
+	switch {
+	case strings.Contains(text, "No permission to create new namespace"),
+		strings.Contains(text, "setting up uid map"),
+		strings.Contains(text, "Creating new namespace failed"),
+		strings.Contains(text, "unshare"):
+		return "Fix: unprivileged user namespaces are disabled on this machine. Enable them (sudo sysctl kernel.unprivileged_userns_clone=1; on Ubuntu 24.04 and later, sudo sysctl kernel.apparmor_restrict_unprivileged_userns=0 or an AppArmor profile for bwrap), or run srt-mcp where they are available."
+	case strings.Contains(text, "Unknown option"):
+		return "Fix: this bubblewrap is too old for srt-mcp; install bubblewrap 0.4 or newer."
+	case strings.Contains(text, "not found inside the sandbox"):
+		return "Fix: make sure the server command exists and is not under a denyRead path."
+	case strings.Contains(text, "seccomp"):
+		return "Fix: the kernel refused the seccomp filter; srt-mcp needs seccomp filtering (CONFIG_SECCOMP_FILTER)."
+	}
+	return "Run `srt-mcp selftest` for a diagnosis, or add --debug to see the bubblewrap command."
+}
