@@ -125,4 +125,3 @@ func loadPolicy(settingsFile, profile string) (*sandbox.Policy, error) {
 	}
 	return sandbox.Resolve(settings, source, cwd, home)
 }
-

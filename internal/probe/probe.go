@@ -26,7 +26,9 @@ const Name = "srt-mcp-probe"
 // New builds the probe server.
 func New() *server.MCPServer {
 	s := server.NewMCPServer(Name, "1.0.0", server.WithToolCapabilities(false))
-	str := func(name, desc string) mcp.ToolOption { return mcp.WithString(name, mcp.Required(), mcp.Description(desc)) }
+	str := func(name, desc string) mcp.ToolOption {
+		return mcp.WithString(name, mcp.Required(), mcp.Description(desc))
+	}
 
 	s.AddTool(mcp.NewTool("read_file", mcp.WithDescription("Read a file and return its content."),
 		str("path", "file to read")),
