@@ -3,6 +3,7 @@ module github.com/srt-mcp/srt-mcp
 go 1.26.8
 
 require (
+	github.com/google/go-cmp v0.7.0
 	github.com/mark3labs/mcp-go v1.2.1
 	golang.org/x/net v0.62.0
 	golang.org/x/sys v0.49.0

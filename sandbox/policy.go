@@ -170,19 +170,32 @@ func (p *Policy) resolvePath(raw string) ([]string, error) {
 	return out, nil
 }
 
-// realPath resolves symlinks in the longest existing prefix of path and
-// appends the rest unchanged, so rules for not-yet-existing paths are
-// placed where they would be created.
-func realPath(path string) string {
+// realPath resolves symlinks in path, including a final link whose target
+// does not exist yet, and keeps any missing remainder as written, so rules
+// for not-yet-existing paths land where the file would be created.
+func realPath(path string) string { return realPathDepth(path, 0) }
+
+func realPathDepth(path string, depth int) string {
 	if r, err := filepath.EvalSymlinks(path); err == nil {
 		return r
 	}
-	dir, base := filepath.Split(path)
-	dir = filepath.Clean(dir)
-	if dir == path || dir == "/" || dir == "." {
+	if depth > 40 { // a link loop: keep the path as written
 		return path
 	}
-	return filepath.Join(realPath(dir), base)
+	dir, base := filepath.Split(path)
+	dir = filepath.Clean(dir)
+	if dir == path || dir == "." {
+		return path
+	}
+	parent := realPathDepth(dir, depth+1)
+	joined := filepath.Join(parent, base)
+	if target, err := os.Readlink(joined); err == nil { // a dangling link
+		if !filepath.IsAbs(target) {
+			target = filepath.Join(parent, target)
+		}
+		return realPathDepth(filepath.Clean(target), depth+1)
+	}
+	return joined
 }
 
 func dedupe(in []string) []string {

@@ -1,0 +1,238 @@
+package sandbox
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// tree creates files (ending without /) and directories (ending with /)
+// below root.
+func tree(t *testing.T, root string, paths ...string) {
+	t.Helper()
+	for _, p := range paths {
+		full := filepath.Join(root, p)
+		if strings.HasSuffix(p, "/") {
+			if err := os.MkdirAll(full, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(full, []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func resolve(t *testing.T, settings, cwd, home string) *Policy {
+	t.Helper()
+	s, err := ParseSettings("test", []byte(settings))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := Resolve(s, "test", cwd, home)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestResolvePaths(t *testing.T) {
+	root, _ := filepath.EvalSymlinks(t.TempDir())
+	home := filepath.Join(root, "home")
+	cwd := filepath.Join(home, "proj")
+	tree(t, root, "home/proj/", "real-secrets/key", "home/data/")
+	if err := os.Symlink(filepath.Join(root, "real-secrets"), filepath.Join(home, "secrets")); err != nil {
+		t.Fatal(err)
+	}
+	p := resolve(t, `{"filesystem": {
+		"allowWrite": [".", "~/data", "out"],
+		"denyRead": ["~/secrets", "../elsewhere"],
+		"denyWrite": ["~"]}}`, cwd, home)
+
+	if diff := cmp.Diff([]string{cwd, filepath.Join(home, "data"), filepath.Join(cwd, "out")}, p.AllowWrite,
+		cmpSorted); diff != "" {
+		t.Errorf("allowWrite (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{home}, p.DenyWrite); diff != "" {
+		t.Errorf("denyWrite (-want +got):\n%s", diff)
+	}
+	// The symlink is resolved: the rule lands on the real directory, so a
+	// second name for it cannot be used to read it.
+	for _, want := range []string{filepath.Join(root, "real-secrets"), filepath.Join(home, "elsewhere"), filepath.Join(home, ".ssh"), filepath.Join(home, ".aws")} {
+		if !containsPath(p.DenyRead, want) {
+			t.Errorf("denyRead lacks %s: %v", want, p.DenyRead)
+		}
+	}
+	if !strings.Contains(strings.Join(p.Notices, "\n"), "secrets resolves to "+filepath.Join(root, "real-secrets")) {
+		t.Errorf("no notice about the resolved symlink: %v", p.Notices)
+	}
+}
+
+var cmpSorted = cmp.Transformer("sort", func(in []string) []string {
+	out := append([]string(nil), in...)
+	sortStrings(out)
+	return out
+})
+
+func sortStrings(s []string) {
+	for i := range s {
+		for j := i + 1; j < len(s); j++ {
+			if s[j] < s[i] {
+				s[i], s[j] = s[j], s[i]
+			}
+		}
+	}
+}
+
+func containsPath(list []string, p string) bool {
+	for _, e := range list {
+		if e == p {
+			return true
+		}
+	}
+	return false
+}
+
+func TestResolveDefaultsWriteToWorkingDirectory(t *testing.T) {
+	root, _ := filepath.EvalSymlinks(t.TempDir())
+	p := resolve(t, `{}`, root, root)
+	if diff := cmp.Diff([]string{root}, p.AllowWrite); diff != "" {
+		t.Errorf("allowWrite (-want +got):\n%s", diff)
+	}
+	if p.MandatoryDenySearchDepth != DefaultMandatoryDenySearchDepth {
+		t.Errorf("depth %d", p.MandatoryDenySearchDepth)
+	}
+	// An explicit empty list means nothing is writable.
+	p = resolve(t, `{"filesystem": {"allowWrite": []}}`, root, root)
+	if len(p.AllowWrite) != 0 {
+		t.Errorf("allowWrite %v, want none", p.AllowWrite)
+	}
+}
+
+func TestResolveRejectsTildeUser(t *testing.T) {
+	s, _ := ParseSettings("test", []byte(`{"filesystem": {"denyRead": ["~bob/.ssh"]}}`))
+	_, err := Resolve(s, "test", t.TempDir(), "/home/x")
+	if err == nil || !strings.Contains(err.Error(), "filesystem.denyRead[0]") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestGlobExpansion(t *testing.T) {
+	root, _ := filepath.EvalSymlinks(t.TempDir())
+	tree(t, root, "a/.env", "a/b/.env", "a/b/c/.env", "a/b/keep", "x.pem", "y.pem")
+	p := resolve(t, `{"filesystem": {"denyRead": ["**/.env", "*.pem"]}}`, root, "/nonexistent-home")
+	for _, want := range []string{"a/.env", "a/b/.env", "a/b/c/.env", "x.pem", "y.pem"} {
+		if !containsPath(p.DenyRead, filepath.Join(root, want)) {
+			t.Errorf("denyRead lacks %s: %v", want, p.DenyRead)
+		}
+	}
+	if containsPath(p.DenyRead, filepath.Join(root, "a/b/keep")) {
+		t.Error("glob matched a/b/keep")
+	}
+}
+
+func TestMandatoryDenyPaths(t *testing.T) {
+	root, _ := filepath.EvalSymlinks(t.TempDir())
+	tree(t, root,
+		"proj/.git/hooks/", "proj/.git/config", "proj/.git/objects/",
+		"proj/.mcp.json", "proj/.vscode/", "proj/.claude/commands/", "proj/.claude/notes.md",
+		"proj/sub/.bashrc", "proj/sub/deep/er/.gitconfig", "proj/src/main.go")
+	got := MandatoryDenyPaths([]string{filepath.Join(root, "proj")}, 3, false)
+	var rel []string
+	for _, g := range got {
+		r, _ := filepath.Rel(root, g)
+		rel = append(rel, r)
+	}
+	want := []string{"proj/.claude/commands", "proj/.git/config", "proj/.git/hooks", "proj/.mcp.json", "proj/.vscode", "proj/sub/.bashrc"}
+	// proj/sub/deep/er/.gitconfig is at depth 4: beyond the search depth.
+	if diff := cmp.Diff(want, rel); diff != "" {
+		t.Errorf("mandatory paths (-want +got):\n%s", diff)
+	}
+	got = MandatoryDenyPaths([]string{filepath.Join(root, "proj")}, 4, true)
+	if !containsPath(got, filepath.Join(root, "proj/sub/deep/er/.gitconfig")) || containsPath(got, filepath.Join(root, "proj/.git/config")) {
+		t.Errorf("depth 4 with allowGitConfig: %v", got)
+	}
+	// A writable root that is itself protected stays read-only.
+	got = MandatoryDenyPaths([]string{filepath.Join(root, "proj/.vscode")}, 3, false)
+	if diff := cmp.Diff([]string{filepath.Join(root, "proj/.vscode")}, got); diff != "" {
+		t.Errorf("protected root (-want +got):\n%s", diff)
+	}
+}
+
+// hostDir is a temporary directory outside /tmp, which the sandbox replaces
+// with a private one: mount plans for paths there are what users get.
+func hostDir(t *testing.T) string {
+	t.Helper()
+	cache, err := os.UserCacheDir()
+	if err == nil {
+		err = os.MkdirAll(cache, 0o755)
+	}
+	if err != nil {
+		t.Skip("no cache directory outside /tmp:", err)
+	}
+	dir, err := os.MkdirTemp(cache, "srt-mcp-test-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	dir, _ = filepath.EvalSymlinks(dir)
+	return dir
+}
+
+func TestMountsDenyWins(t *testing.T) {
+	root := hostDir(t)
+	tree(t, root, "home/.ssh/id_rsa", "home/proj/.git/hooks/", "home/proj/.env", "home/proj/secret/inner/",
+		"home/proj/ro/w/", "home/other/")
+	home := filepath.Join(root, "home")
+	p := resolve(t, `{"filesystem": {
+		"allowWrite": ["~/proj", "~/.ssh", "~/proj/ro/w"],
+		"denyWrite": ["~/proj/ro"],
+		"denyRead": ["~/proj/.env", "~/proj/secret"],
+		"allowRead": ["~/proj/secret/inner"]}}`, filepath.Join(home, "proj"), home)
+	var got []string
+	for _, m := range p.Mounts() {
+		r, _ := filepath.Rel(root, m.Path)
+		got = append(got, r+" "+m.Access.String())
+	}
+	want := []string{
+		"home/.ssh hidden", // allowWrite on a credential store loses
+		"home/proj read-write",
+		"home/proj/.env hidden",
+		"home/proj/ro read-only", // and ro/w inside it stays read-only
+		"home/proj/secret hidden",
+		"home/proj/.git/hooks read-only",    // parents first: ordered by depth
+		"home/proj/secret/inner read-write", // re-opened, and writable since inside ~/proj
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("mounts (-want +got):\n%s", diff)
+	}
+}
+
+func TestMountsUnderPrivateTmp(t *testing.T) {
+	// Paths below /tmp are invisible (a private tmpfs) unless a writable
+	// root brings them back, so only rules inside such a root matter.
+	dir, err := os.MkdirTemp("/tmp", "srt-mcp-plan-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	dir, _ = filepath.EvalSymlinks(dir)
+	tree(t, dir, "proj/.mcp.json", "other/secret")
+	p := resolve(t, `{"filesystem": {"denyRead": ["../other/secret", ".mcp.json"]}}`, filepath.Join(dir, "proj"), "/nonexistent-home")
+	var got []string
+	for _, m := range p.Mounts() {
+		r, _ := filepath.Rel(dir, m.Path)
+		got = append(got, r+" "+m.Access.String())
+	}
+	want := []string{"proj read-write", "proj/.mcp.json hidden"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("mounts (-want +got):\n%s", diff)
+	}
+}

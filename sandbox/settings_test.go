@@ -1,0 +1,93 @@
+package sandbox
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestParseSettingsFullSrtConfig(t *testing.T) {
+	// Every key of srt's documented settings format, as an srt user has it.
+	data := `{
+	  "network": {
+	    "allowedDomains": ["github.com", "*.npmjs.org"],
+	    "deniedDomains": ["evil.com"],
+	    "allowUnixSockets": ["/var/run/docker.sock"],
+	    "allowAllUnixSockets": false,
+	    "allowLocalBinding": true
+	  },
+	  "filesystem": {
+	    "denyRead": ["~/.ssh"],
+	    "allowWrite": [".", "/tmp/out"],
+	    "denyWrite": [".env"]
+	  },
+	  "ignoreViolations": {"*": ["/usr/bin"], "git push": ["/bin/sh"]},
+	  "enableWeakerNestedSandbox": false,
+	  "mandatoryDenySearchDepth": 5,
+	  "allowPty": true,
+	  "ripgrep": {"command": "rg"}
+	}`
+	s, err := ParseSettings("s.json", []byte(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	depth := 5
+	want := &Settings{
+		Network: NetworkSettings{
+			AllowedDomains:    []string{"github.com", "*.npmjs.org"},
+			DeniedDomains:     []string{"evil.com"},
+			AllowUnixSockets:  []string{"/var/run/docker.sock"},
+			AllowLocalBinding: true,
+		},
+		Filesystem: FilesystemSettings{
+			DenyRead:   []string{"~/.ssh"},
+			AllowWrite: []string{".", "/tmp/out"},
+			DenyWrite:  []string{".env"},
+		},
+		IgnoreViolations:         map[string][]string{"*": {"/usr/bin"}, "git push": {"/bin/sh"}},
+		MandatoryDenySearchDepth: &depth,
+		AllowPty:                 true,
+	}
+	if diff := cmp.Diff(want, s); diff != "" {
+		t.Errorf("settings (-want +got):\n%s", diff)
+	}
+}
+
+func TestParseSettingsErrorsNameTheKey(t *testing.T) {
+	for _, tc := range []struct{ name, data, want string }{
+		{"typo top level", `{"netwrok": {}}`, `s.json: netwrok: unknown key (did you mean "network"?)`},
+		{"typo nested", `{"filesystem": {"allowWrit": ["."]}}`, `s.json: filesystem.allowWrit: unknown key (did you mean "allowWrite"?)`},
+		{"wrong case", `{"filesystem": {"denyread": ["~/.ssh"]}}`, `s.json: filesystem.denyread: unknown key (did you mean "denyRead"?)`},
+		{"far off", `{"network": {"proxy": 1}}`, `s.json: network.proxy: unknown key (known keys here: allowedDomains,`},
+		{"wrong type", `{"filesystem": {"denyRead": "~/.ssh"}}`, `s.json: filesystem.denyRead: want an array of strings, got a string`},
+		{"wrong element type", `{"network": {"allowedDomains": ["a.com", 7]}}`, `s.json: network.allowedDomains[1]: want a string, got a number`},
+		{"wrong bool", `{"allowPty": "yes"}`, `s.json: allowPty: want true or false, got a string`},
+		{"unsupported", `{"network": {"httpProxyPort": 8080}}`, `s.json: network.httpProxyPort: not supported: srt-mcp always runs its own filtering proxy`},
+		{"filesystem disabled", `{"filesystem": {"disabled": true}}`, `s.json: filesystem.disabled: not supported`},
+		{"duplicate key", `{"filesystem": {"denyRead": ["~/.ssh"], "denyRead": []}}`, `s.json: filesystem.denyRead: key given twice`},
+		{"depth range", `{"mandatoryDenySearchDepth": -1}`, `s.json: mandatoryDenySearchDepth: want a whole number from 0 to 32`},
+		{"depth fraction", `{"mandatoryDenySearchDepth": 2.5}`, `s.json: mandatoryDenySearchDepth: want a whole number`},
+		{"not an object", `[]`, `s.json: want an object, got an array`},
+		{"bad json", `{"network": }`, `s.json: not valid JSON`},
+		{"trailing data", `{} {}`, `s.json: not valid JSON: unexpected data`},
+		{"empty path", `{"filesystem": {"allowWrite": [""]}}`, `s.json: filesystem.allowWrite[0]: empty string`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := ParseSettings("s.json", []byte(tc.data))
+			if err == nil {
+				t.Fatalf("no error for %s", tc.data)
+			}
+			if !strings.HasPrefix(err.Error(), tc.want) {
+				t.Errorf("error\n got: %s\nwant: %s…", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestParseSettingsDuplicateKeysInDifferentObjectsAreFine(t *testing.T) {
+	data := `{"network": {"allowedDomains": []}, "filesystem": {"allowWrite": [], "denyRead": []}, "ignoreViolations": {"a": [], "b": []}}`
+	if _, err := ParseSettings("s.json", []byte(data)); err != nil {
+		t.Fatal(err)
+	}
+}

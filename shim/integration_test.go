@@ -1,0 +1,662 @@
+package shim_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/mark3labs/mcp-go/client"
+	"github.com/mark3labs/mcp-go/client/transport"
+	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/srt-mcp/srt-mcp/internal/probe"
+	"github.com/srt-mcp/srt-mcp/internal/testbin"
+)
+
+func TestMain(m *testing.M) { testbin.Main(m) }
+
+// world is a throw-away user: a home with credentials and a project that is
+// the server's working directory. It lives outside /tmp, which the sandbox
+// replaces with a private directory.
+type world struct {
+	root, home, project string
+}
+
+func newWorld(t *testing.T) *world {
+	t.Helper()
+	cache, err := os.UserCacheDir()
+	if err == nil {
+		err = os.MkdirAll(cache, 0o755)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	root, err := os.MkdirTemp(cache, "srt-mcp-it-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(root) })
+	root, _ = filepath.EvalSymlinks(root)
+	w := &world{root: root, home: filepath.Join(root, "home"), project: filepath.Join(root, "home", "project")}
+	w.write(t, "home/.ssh/id_rsa", "SECRET-SSH-KEY")
+	w.write(t, "home/.bashrc", "# rc")
+	w.write(t, "home/project/README.md", "hello")
+	w.write(t, "home/project/.env", "SECRET-DOTENV")
+	w.write(t, "home/project/.git/config", "[core]")
+	w.write(t, "home/project/.git/hooks/pre-commit.sample", "#!/bin/sh")
+	w.write(t, "home/project/private/notes", "SECRET-NOTES")
+	return w
+}
+
+func (w *world) write(t *testing.T, rel, content string) string {
+	t.Helper()
+	p := filepath.Join(w.root, rel)
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func (w *world) env() []string {
+	return append(os.Environ(), "HOME="+w.home)
+}
+
+// settings writes a settings file into the world (outside the project).
+func (w *world) settings(t *testing.T, body string) string {
+	return w.write(t, "settings.json", body)
+}
+
+// connect runs the probe under srt-mcp and returns an initialized mcp-go
+// client speaking to it.
+func connect(t *testing.T, w *world, srtArgs ...string) *client.Client {
+	t.Helper()
+	testbin.RequireBwrap(t)
+	args := append(append([]string{}, srtArgs...), "--", testbin.Probe(t))
+	tr := transport.NewStdioWithOptions(testbin.SrtMCP(t), w.env(), args,
+		transport.WithCommandFunc(func(ctx context.Context, command string, env []string, args []string) (*exec.Cmd, error) {
+			// Not CommandContext: the context of Start only bounds start-up.
+			cmd := exec.Command(command, args...)
+			cmd.Env = env
+			cmd.Dir = w.project
+			return cmd, nil
+		}),
+		transport.WithCommandStderrWriter(testWriter{t}))
+	c := client.NewClient(tr, client.WithProtocolVersion("2025-11-25"))
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := c.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	res, err := c.Initialize(ctx, mcp.InitializeRequest{Params: mcp.InitializeParams{
+		ProtocolVersion: "2025-11-25",
+		ClientInfo:      mcp.Implementation{Name: "srt-mcp-test", Version: "1"},
+	}})
+	if err != nil {
+		t.Fatalf("initialize: %v", err)
+	}
+	if res.ServerInfo.Name != probe.Name {
+		t.Fatalf("server %q, want the probe", res.ServerInfo.Name)
+	}
+	return c
+}
+
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Logf("stderr: %s", strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
+
+// call invokes a probe tool and returns its text and whether it failed.
+func call(t *testing.T, c *client.Client, tool string, args map[string]any) (string, bool) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	res, err := c.CallTool(ctx, mcp.CallToolRequest{Params: mcp.CallToolParams{Name: tool, Arguments: args}})
+	if err != nil {
+		t.Fatalf("%s: %v", tool, err)
+	}
+	var text strings.Builder
+	for _, c := range res.Content {
+		if tc, ok := c.(mcp.TextContent); ok {
+			text.WriteString(tc.Text)
+		}
+	}
+	return text.String(), res.IsError
+}
+
+func mustFail(t *testing.T, c *client.Client, what, tool string, args map[string]any, wantErr string) {
+	t.Helper()
+	text, failed := call(t, c, tool, args)
+	if !failed {
+		t.Errorf("%s: succeeded (%q), want it blocked", what, text)
+		return
+	}
+	if !strings.Contains(text, wantErr) {
+		t.Errorf("%s: failed with %q, want %q", what, text, wantErr)
+	}
+}
+
+func mustSucceed(t *testing.T, c *client.Client, what, tool string, args map[string]any) string {
+	t.Helper()
+	text, failed := call(t, c, tool, args)
+	if failed {
+		t.Errorf("%s: failed: %s", what, text)
+	}
+	return text
+}
+
+func TestFilesystemRules(t *testing.T) {
+	w := newWorld(t)
+	s := w.settings(t, `{"filesystem": {"allowWrite": ["."], "denyRead": [".env", "private"]}}`)
+	c := connect(t, w, "--settings", s)
+
+	if got := mustSucceed(t, c, "read the project", "read_file", map[string]any{"path": filepath.Join(w.project, "README.md")}); got != "hello" {
+		t.Errorf("README = %q", got)
+	}
+	// denyRead: files and directories, configured and built-in.
+	mustFail(t, c, "read ~/.ssh/id_rsa (built-in credential denial)", "read_file", map[string]any{"path": filepath.Join(w.home, ".ssh/id_rsa")}, "permission denied")
+	mustFail(t, c, "list ~/.ssh", "list_dir", map[string]any{"path": filepath.Join(w.home, ".ssh")}, "permission denied")
+	mustFail(t, c, "read a denyRead file", "read_file", map[string]any{"path": filepath.Join(w.project, ".env")}, "permission denied")
+	mustFail(t, c, "read inside a denyRead directory", "read_file", map[string]any{"path": filepath.Join(w.project, "private/notes")}, "permission denied")
+
+	// allowWrite: the project is writable, and the write reaches the host.
+	mustSucceed(t, c, "write in the project", "write_file", map[string]any{"path": filepath.Join(w.project, "new.txt"), "content": "from the sandbox"})
+	if data, err := os.ReadFile(filepath.Join(w.project, "new.txt")); err != nil || string(data) != "from the sandbox" {
+		t.Errorf("host sees %q, %v", data, err)
+	}
+	// Outside allowWrite nothing is written.
+	mustFail(t, c, "write outside allowWrite", "write_file", map[string]any{"path": filepath.Join(w.home, "outside.txt")}, "read-only file system")
+	if _, err := os.Stat(filepath.Join(w.home, "outside.txt")); err == nil {
+		t.Error("outside.txt exists on the host")
+	}
+	mustFail(t, c, "overwrite ~/.bashrc", "write_file", map[string]any{"path": filepath.Join(w.home, ".bashrc")}, "read-only file system")
+	// Mandatory denials inside the writable project.
+	mustFail(t, c, "create .git/hooks/x", "write_file", map[string]any{"path": filepath.Join(w.project, ".git/hooks/x")}, "read-only file system")
+	mustFail(t, c, "rewrite .git/config", "write_file", map[string]any{"path": filepath.Join(w.project, ".git/config")}, "read-only file system")
+	if _, err := os.Stat(filepath.Join(w.project, ".git/hooks/x")); err == nil {
+		t.Error(".git/hooks/x exists on the host")
+	}
+	// A private /tmp that exists and is writable, and does not reach the host.
+	env := mustSucceed(t, c, "env", "env", nil)
+	if !strings.Contains(env, "\nTMPDIR=/tmp\n") {
+		t.Errorf("TMPDIR is not /tmp:\n%s", env)
+	}
+	marker := fmt.Sprintf("/tmp/srt-mcp-private-%d", time.Now().UnixNano())
+	mustSucceed(t, c, "write the private /tmp", "write_file", map[string]any{"path": marker})
+	if _, err := os.Stat(marker); err == nil {
+		os.Remove(marker)
+		t.Error("a write to /tmp inside the sandbox reached the host's /tmp")
+	}
+	// No placeholder files were created in the user's tree.
+	for _, p := range []string{".mcp.json", ".vscode", ".idea", ".claude", ".gitconfig", ".bashrc"} {
+		if _, err := os.Lstat(filepath.Join(w.project, p)); err == nil {
+			t.Errorf("srt-mcp left %s in the working directory", p)
+		}
+	}
+}
+
+func TestEscapesFromInside(t *testing.T) {
+	w := newWorld(t)
+	c := connect(t, w)
+	// Capabilities are gone, so masks cannot be unmounted.
+	out, _ := call(t, c, "run", map[string]any{"argv": []string{"umount", "-l", filepath.Join(w.home, ".ssh")}})
+	if strings.HasPrefix(out, "exit 0") {
+		t.Errorf("umount of the ~/.ssh mask succeeded: %s", out)
+	}
+	mustFail(t, c, "read ~/.ssh/id_rsa after the umount attempt", "read_file", map[string]any{"path": filepath.Join(w.home, ".ssh/id_rsa")}, "permission denied")
+	text := mustSucceed(t, c, "read capabilities", "read_file", map[string]any{"path": "/proc/self/status"})
+	if !strings.Contains(text, "CapEff:\t0000000000000000") || !strings.Contains(text, "NoNewPrivs:\t1") || !strings.Contains(text, "Seccomp:\t2") {
+		t.Errorf("capabilities, no_new_privs or seccomp not as expected:\n%s", grepLines(text, "Cap", "NoNewPrivs", "Seccomp"))
+	}
+	// No new user namespace (it would bring a fresh capability set).
+	out, _ = call(t, c, "run", map[string]any{"argv": []string{"unshare", "-U", "-r", "true"}})
+	if !strings.HasPrefix(out, "exit 1") {
+		t.Errorf("unshare -U: %s", out)
+	}
+	// Remounting the read-only root writable needs CAP_SYS_ADMIN.
+	out, _ = call(t, c, "run", map[string]any{"argv": []string{"mount", "-o", "remount,rw", "/"}})
+	if strings.HasPrefix(out, "exit 0") {
+		t.Errorf("remount / rw succeeded: %s", out)
+	}
+}
+
+func grepLines(text string, prefixes ...string) string {
+	var out []string
+	for _, l := range strings.Split(text, "\n") {
+		for _, p := range prefixes {
+			if strings.HasPrefix(l, p) {
+				out = append(out, l)
+			}
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+func TestHostProcessesInvisible(t *testing.T) {
+	w := newWorld(t)
+	c := connect(t, w)
+	text := mustSucceed(t, c, "list processes", "list_processes", nil)
+	lines := strings.Split(strings.TrimSpace(text), "\n")
+	// bwrap's init and the probe; nothing of the host (this test binary).
+	if len(lines) > 2 || strings.Contains(text, filepath.Base(os.Args[0])) {
+		t.Errorf("sandbox sees %d processes:\n%s", len(lines), text)
+	}
+	for _, l := range lines {
+		pid, _ := strconv.Atoi(strings.Fields(l)[0])
+		if pid > 10 {
+			t.Errorf("unexpected PID %d in a fresh PID namespace: %s", pid, l)
+		}
+	}
+}
+
+func TestHostUnixSocketUnreachable(t *testing.T) {
+	w := newWorld(t)
+	sock := filepath.Join(w.root, "host.sock")
+	ln, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	var mu sync.Mutex
+	accepted := 0
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			accepted++
+			mu.Unlock()
+			c.Close()
+		}
+	}()
+	c := connect(t, w)
+	mustFail(t, c, "connect to a host unix socket", "connect_unix", map[string]any{"path": sock}, "operation not permitted")
+	// A socketpair (no path, nothing outside) still works: sh pipelines and
+	// Node child processes rely on it.
+	mustSucceed(t, c, "socketpair via a subprocess", "run", map[string]any{"argv": []string{"sh", "-c", "echo ok | cat"}})
+
+	// The same probe with unix sockets allowed does connect, so the denial
+	// above is the filter's doing.
+	s := w.settings(t, `{"network": {"allowAllUnixSockets": true}}`)
+	c2 := connect(t, w, "--settings", s)
+	mustSucceed(t, c2, "connect with allowAllUnixSockets", "connect_unix", map[string]any{"path": sock})
+	mu.Lock()
+	defer mu.Unlock()
+	if accepted != 1 {
+		t.Errorf("host socket accepted %d connections, want exactly the allowed one", accepted)
+	}
+}
+
+func TestNoDirectNetwork(t *testing.T) {
+	w := newWorld(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	c := connect(t, w)
+	mustFail(t, c, "TCP to the host's loopback", "connect_tcp", map[string]any{"address": ln.Addr().String()}, "connection refused")
+	mustFail(t, c, "TCP to a public address", "connect_tcp", map[string]any{"address": "1.1.1.1:443"}, "network is unreachable")
+}
+
+func TestLargeMessagesPassIntact(t *testing.T) {
+	w := newWorld(t)
+	c := connect(t, w)
+	const n = 64 << 20
+	got := mustSucceed(t, c, "64 MiB response", "bytes", map[string]any{"n": n})
+	if len(got) != n || got != probe.Pattern(n) {
+		t.Errorf("64 MiB response: got %d bytes, content equal: %v", len(got), got == probe.Pattern(n))
+	}
+	got = mustSucceed(t, c, "64 MiB request", "echo_len", map[string]any{"text": probe.Pattern(n)})
+	if got != strconv.Itoa(n) {
+		t.Errorf("server received %s bytes, want %d", got, n)
+	}
+}
+
+// rawShim runs srt-mcp with plain pipes, for tests that speak JSON-RPC
+// line by line or watch the process itself.
+type rawShim struct {
+	cmd    *exec.Cmd
+	stdin  io.WriteCloser
+	stdout *bufio.Reader
+	stderr *syncBuffer
+}
+
+type syncBuffer struct {
+	mu   sync.Mutex
+	buf  bytes.Buffer
+	seen chan struct{} // signalled on every write
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	select {
+	case b.seen <- struct{}{}:
+	default:
+	}
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// waitFor blocks until stderr contains s (or the test times out).
+func (b *syncBuffer) waitFor(t *testing.T, s string) {
+	t.Helper()
+	deadline := time.After(30 * time.Second)
+	for !strings.Contains(b.String(), s) {
+		select {
+		case <-b.seen:
+		case <-deadline:
+			t.Fatalf("stderr never showed %q:\n%s", s, b.String())
+		}
+	}
+}
+
+func startRaw(t *testing.T, dir string, env []string, args ...string) *rawShim {
+	t.Helper()
+	cmd := exec.Command(testbin.SrtMCP(t), args...)
+	cmd.Dir = dir
+	cmd.Env = env
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &rawShim{cmd: cmd, stdin: stdin, stdout: bufio.NewReaderSize(stdout, 1<<20), stderr: &syncBuffer{seen: make(chan struct{}, 1)}}
+	cmd.Stderr = r.stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	})
+	return r
+}
+
+func (r *rawShim) send(t *testing.T, msg string) {
+	t.Helper()
+	if _, err := io.WriteString(r.stdin, msg+"\n"); err != nil {
+		t.Fatalf("writing to srt-mcp: %v", err)
+	}
+}
+
+type reply struct {
+	ID     json.RawMessage `json:"id"`
+	Result json.RawMessage `json:"result"`
+	Error  *struct {
+		Code    int             `json:"code"`
+		Message string          `json:"message"`
+		Data    json.RawMessage `json:"data"`
+	} `json:"error"`
+}
+
+func (r *rawShim) recv(t *testing.T) reply {
+	t.Helper()
+	line, err := r.stdout.ReadBytes('\n')
+	if err != nil {
+		t.Fatalf("reading from srt-mcp: %v (stderr: %s)", err, r.stderr.String())
+	}
+	var rep reply
+	if err := json.Unmarshal(line, &rep); err != nil {
+		t.Fatalf("srt-mcp wrote a non-JSON line: %q", line)
+	}
+	return rep
+}
+
+func (r *rawShim) exitCode(t *testing.T) int {
+	t.Helper()
+	err := r.cmd.Wait()
+	if err == nil {
+		return 0
+	}
+	if ee, ok := err.(*exec.ExitError); ok {
+		return ee.ExitCode()
+	}
+	t.Fatal(err)
+	return -1
+}
+
+const initialize = `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}`
+
+func initRaw(t *testing.T, r *rawShim) {
+	t.Helper()
+	r.send(t, initialize)
+	if rep := r.recv(t); rep.Error != nil || string(rep.ID) != "1" {
+		t.Fatalf("initialize: %+v", rep)
+	}
+	r.send(t, `{"jsonrpc":"2.0","method":"notifications/initialized"}`)
+}
+
+func TestServerDeathAnswersRequestsInFlight(t *testing.T) {
+	testbin.RequireBwrap(t)
+	w := newWorld(t)
+	r := startRaw(t, w.project, w.env(), "--", testbin.Probe(t))
+	initRaw(t, r)
+	r.send(t, `{"jsonrpc":"2.0","id":"slow","method":"tools/call","params":{"name":"run","arguments":{"argv":["sleep","30"]}}}`)
+	r.send(t, `{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"exit","arguments":{"code":3}}}`)
+	got := map[string]reply{}
+	for i := 0; i < 2; i++ {
+		rep := r.recv(t)
+		got[string(rep.ID)] = rep
+	}
+	for _, id := range []string{`"slow"`, `3`} {
+		rep, ok := got[id]
+		if !ok || rep.Error == nil {
+			t.Fatalf("no error reply for id %s: %+v", id, got)
+		}
+		if !strings.Contains(rep.Error.Message, "exited (status 3)") || !strings.Contains(rep.Error.Message, "tools/call") {
+			t.Errorf("id %s: message %q", id, rep.Error.Message)
+		}
+		if !strings.Contains(string(rep.Error.Data), "probe: exiting with status 3") {
+			t.Errorf("id %s: data lacks the server's last stderr line: %s", id, rep.Error.Data)
+		}
+	}
+	if code := r.exitCode(t); code != 3 {
+		t.Errorf("srt-mcp exited %d, want the server's 3", code)
+	}
+}
+
+func TestClientEOFEndsServer(t *testing.T) {
+	testbin.RequireBwrap(t)
+	w := newWorld(t)
+	r := startRaw(t, w.project, w.env(), "--", testbin.Probe(t))
+	initRaw(t, r)
+	r.stdin.Close()
+	if code := r.exitCode(t); code != 0 {
+		t.Errorf("srt-mcp exited %d after stdin EOF, want 0; stderr:\n%s", code, r.stderr.String())
+	}
+}
+
+func TestShutdownEscalatesToSIGTERM(t *testing.T) {
+	testbin.RequireBwrap(t)
+	w := newWorld(t)
+	// A server that ignores stdin EOF but honours SIGTERM.
+	script := `trap 'echo got-TERM >&2; exit 42' TERM; echo ready >&2; while :; do sleep 0.05; done`
+	r := startRaw(t, w.project, w.env(), "--grace", "100ms", "--", "sh", "-c", script)
+	r.stderr.waitFor(t, "ready")
+	r.stdin.Close()
+	if code := r.exitCode(t); code != 42 {
+		t.Errorf("exit %d, want 42 from the TERM trap; stderr:\n%s", code, r.stderr.String())
+	}
+	if !strings.Contains(r.stderr.String(), "got-TERM") {
+		t.Errorf("server never saw SIGTERM:\n%s", r.stderr.String())
+	}
+}
+
+func TestShutdownEscalatesToSIGKILL(t *testing.T) {
+	testbin.RequireBwrap(t)
+	w := newWorld(t)
+	script := `trap '' TERM; echo ready >&2; while :; do sleep 0.05; done`
+	r := startRaw(t, w.project, w.env(), "--grace", "100ms", "--", "sh", "-c", script)
+	r.stderr.waitFor(t, "ready")
+	r.stdin.Close()
+	if code := r.exitCode(t); code != 128+9 {
+		t.Errorf("exit %d, want 137 (SIGKILL); stderr:\n%s", code, r.stderr.String())
+	}
+}
+
+func TestSignalsReachServer(t *testing.T) {
+	testbin.RequireBwrap(t)
+	w := newWorld(t)
+	for _, tc := range []struct {
+		sig    syscall.Signal
+		script string
+		want   int
+	}{
+		{syscall.SIGTERM, `trap 'echo got-signal >&2; exit 42' TERM; echo ready >&2; while :; do sleep 0.05; done`, 42},
+		{syscall.SIGINT, `echo ready >&2; exec sleep 1000`, 128 + int(syscall.SIGINT)},
+		{syscall.SIGHUP, `echo ready >&2; exec sleep 1000`, 128 + int(syscall.SIGHUP)},
+	} {
+		t.Run(tc.sig.String(), func(t *testing.T) {
+			r := startRaw(t, w.project, w.env(), "--", "sh", "-c", tc.script)
+			r.stderr.waitFor(t, "ready")
+			if err := r.cmd.Process.Signal(tc.sig); err != nil {
+				t.Fatal(err)
+			}
+			if code := r.exitCode(t); code != tc.want {
+				t.Errorf("exit %d, want %d; stderr:\n%s", code, tc.want, r.stderr.String())
+			}
+		})
+	}
+}
+
+func TestKillingTheShimLeavesNoProcess(t *testing.T) {
+	testbin.RequireBwrap(t)
+	w := newWorld(t)
+	marker := strconv.Itoa(900000 + os.Getpid()%99999)
+	r := startRaw(t, w.project, w.env(), "--", testbin.Probe(t))
+	initRaw(t, r)
+	// A grandchild that would outlive its parent anywhere else.
+	r.send(t, `{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"run","arguments":{"argv":["sh","-c","sleep `+marker+` >/dev/null 2>&1 & echo started"]}}}`)
+	if rep := r.recv(t); rep.Error != nil {
+		t.Fatalf("run: %+v", rep)
+	}
+	if len(processesWith(marker)) == 0 {
+		t.Fatal("the background sleep is not running; the test would prove nothing")
+	}
+	if err := r.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	_ = r.cmd.Wait()
+	// The kernel tears the namespace down asynchronously: poll, with a limit.
+	deadline := time.Now().Add(10 * time.Second)
+	for len(processesWith(marker)) > 0 || len(processesWith(testbin.Probe(t))) > 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("processes survived SIGKILL of srt-mcp: %v %v", processesWith(marker), processesWith(testbin.Probe(t)))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// processesWith lists host PIDs whose command line contains s.
+func processesWith(s string) []int {
+	var out []int
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		cmdline, err := os.ReadFile("/proc/" + e.Name() + "/cmdline")
+		if err == nil && bytes.Contains(cmdline, []byte(s)) {
+			out = append(out, pid)
+		}
+	}
+	return out
+}
+
+func TestRelayIsByteExact(t *testing.T) {
+	testbin.RequireBwrap(t)
+	w := newWorld(t)
+	// cat echoes the client's bytes back: whatever the shim relays in both
+	// directions must come back unchanged. No line is a request (which the
+	// shim would answer when cat exits), so the output is exactly the input.
+	var in bytes.Buffer
+	in.WriteString(`{"jsonrpc":"2.0","id":12345678901234567891,"result":{"z":1,"a":1e400,"n":-0.0}}` + "\n")
+	in.WriteString(`{"jsonrpc":"2.0","method":"notifications/message","params":{"data":"\u00e9\ud83d\ude00 raw é"}}` + "\n")
+	in.WriteString("not json at all\n")
+	in.WriteString("\xff\xfe invalid utf-8 {\"id\":\n")
+	in.WriteString(`[{"jsonrpc":"2.0","method":"a"},{"jsonrpc":"2.0","method":"b"}]` + "\n")
+	in.WriteString(`{"jsonrpc":"2.0","method":"big","params":{"s":"` + probe.Pattern(64<<20) + `"}}` + "\n")
+	in.WriteString(`{"jsonrpc":"2.0","method":"last line without newline"}`)
+	want := append([]byte(nil), in.Bytes()...)
+
+	cmd := exec.Command(testbin.SrtMCP(t), "--", "cat")
+	cmd.Dir = w.project
+	cmd.Env = w.env()
+	cmd.Stdin = &in
+	var out bytes.Buffer
+	cmd.Stdout = &out
+	stderr := &syncBuffer{seen: make(chan struct{}, 1)}
+	cmd.Stderr = stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("srt-mcp -- cat: %v\n%s", err, stderr.String())
+	}
+	// The unterminated last line is relayed, then ended with a newline so
+	// that anything the shim writes next stays parseable.
+	want = append(want, '\n')
+	if !bytes.Equal(out.Bytes(), want) {
+		t.Errorf("relay changed the bytes: got %d bytes, want %d; first difference at %d", out.Len(), len(want), firstDiff(out.Bytes(), want))
+	}
+}
+
+func firstDiff(a, b []byte) int {
+	for i := range min(len(a), len(b)) {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	return min(len(a), len(b))
+}
+
+func TestStdoutCarriesOnlyServerOutput(t *testing.T) {
+	testbin.RequireBwrap(t)
+	w := newWorld(t)
+	s := w.settings(t, `{"filesystem": {"denyRead": ["~/link-to-nowhere"]}}`)
+	os.Symlink(filepath.Join(w.root, "target"), filepath.Join(w.home, "link-to-nowhere"))
+	cmd := exec.Command(testbin.SrtMCP(t), "--settings", s, "--debug", "--", "sh", "-c", "echo out; echo err >&2")
+	cmd.Dir = w.project
+	cmd.Env = w.env()
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatal(err, stderr.String())
+	}
+	if stdout.String() != "out\n" {
+		t.Errorf("stdout = %q, want only the server's output", stdout.String())
+	}
+	// Notices and --debug go to stderr.
+	for _, want := range []string{"err\n", "srt-mcp: exec ", "resolves to"} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr.String())
+		}
+	}
+}
