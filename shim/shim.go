@@ -157,17 +157,16 @@ wait:
 		fmt.Fprintf(stderr, "srt-mcp: the server was not started: %v\n", err)
 		fmt.Fprintf(stderr, "srt-mcp: %s\n", diagnose(r.errTail.Lines()))
 		msg := "srt-mcp could not start the MCP server in its sandbox: " + err.Error() + ". " + diagnose(r.errTail.Lines())
-		r.failAll(CodeSandboxUnavailable, msg, map[string]any{"stderr": r.errTail.Lines()})
 		// Keep answering whatever the client still asks, so it reads the
 		// reason instead of a closed pipe.
-		r.failing(msg)
+		r.failAll(CodeSandboxUnavailable, msg, map[string]any{"stderr": r.errTail.Lines()}, true)
 		if clientEOF != nil && !isTerminal(opt.Stdin) {
 			<-clientEOF
 		}
 		return sandbox.ExitSandbox
 	}
 	r.failAll(CodeServerExited, fmt.Sprintf("srt-mcp: the MCP server exited (%s) before answering", describeStatus(status)),
-		map[string]any{"exitStatus": status, "stderr": r.errTail.Lines()})
+		map[string]any{"exitStatus": status, "stderr": r.errTail.Lines()}, false)
 	return status
 }
 
@@ -193,14 +192,17 @@ func (r *run) relayClient(serverIn io.WriteCloser, stdin io.Reader) {
 func (r *run) fromClient(e *Envelope) {
 	switch {
 	case e.IsRequest():
+		// Under r.mu, so that a request is either recorded before failAll
+		// drains the table or answered directly after: never lost between.
 		r.mu.Lock()
 		failMsg := r.failMsg
+		if failMsg == "" {
+			r.inflight.add(e)
+		}
 		r.mu.Unlock()
 		if failMsg != "" {
 			r.out.inject(errorReply(e.ID, CodeSandboxUnavailable, failMsg, nil))
-			return
 		}
-		r.inflight.add(e)
 	case e.Method == "notifications/cancelled" && e.RequestID != nil:
 		r.inflight.remove(e.RequestID)
 	}
@@ -212,9 +214,16 @@ func (r *run) fromServer(e *Envelope) {
 	}
 }
 
-// failAll answers every request still in flight.
-func (r *run) failAll(code int, msg string, data map[string]any) {
-	for _, c := range r.inflight.drain() {
+// failAll answers every request still in flight. With keepFailing, requests
+// that arrive later are answered at once with msg as well.
+func (r *run) failAll(code int, msg string, data map[string]any, keepFailing bool) {
+	r.mu.Lock()
+	if keepFailing {
+		r.failMsg = msg
+	}
+	calls := r.inflight.drain()
+	r.mu.Unlock()
+	for _, c := range calls {
 		m := msg
 		if c.method != "" {
 			m += " (" + c.method
@@ -225,12 +234,6 @@ func (r *run) failAll(code int, msg string, data map[string]any) {
 		}
 		r.out.inject(errorReply(c.id, code, m, data))
 	}
-}
-
-func (r *run) failing(msg string) {
-	r.mu.Lock()
-	r.failMsg = msg
-	r.mu.Unlock()
 }
 
 // dropWriter forwards to the server until the server stops reading, then
