@@ -91,6 +91,14 @@ func Resolve(s *Settings, source, cwd, home string) (*Policy, error) {
 			AllowMachLookup:     s.Network.AllowMachLookup,
 		},
 	}
+	if len(s.Network.AllowedDomains) > 0 {
+		// Until the filtering proxies exist the sandbox has no network at
+		// all: stricter than asked, never looser.
+		p.Notices = append(p.Notices, "network.allowedDomains is set, but this srt-mcp has no network proxy yet: the server gets no network access at all")
+	}
+	if len(s.Network.AllowUnixSockets) > 0 && !s.Network.AllowAllUnixSockets {
+		p.Notices = append(p.Notices, "network.allowUnixSockets applies on macOS only (seccomp cannot filter socket paths): on Linux unix sockets stay blocked; network.allowAllUnixSockets allows all of them")
+	}
 	if s.MandatoryDenySearchDepth != nil {
 		p.MandatoryDenySearchDepth = *s.MandatoryDenySearchDepth
 	}

@@ -53,11 +53,11 @@ func Run(opt Options) int {
 		fmt.Fprintf(stderr, "srt-mcp: note: %s\n", n)
 	}
 
-	inR, inW, err := os.Pipe()
+	inR, inW, err := blockingPipe()
 	if err != nil {
 		return FailClosed(opt.Stdin, opt.Stdout, stderr, err, sandbox.ExitSandbox)
 	}
-	outR, outW, err := os.Pipe()
+	outR, outW, err := blockingPipe()
 	if err != nil {
 		return FailClosed(opt.Stdin, opt.Stdout, stderr, err, sandbox.ExitSandbox)
 	}
@@ -65,8 +65,9 @@ func Run(opt Options) int {
 	if err != nil {
 		return FailClosed(opt.Stdin, opt.Stdout, stderr, err, sandbox.ExitSandbox)
 	}
-	enlargePipe(inW)
-	enlargePipe(outW)
+	for _, f := range []*os.File{inW, outW, opt.Stdin, opt.Stdout} {
+		enlargePipe(f)
+	}
 
 	spec := sandbox.Spec{Policy: opt.Policy, Argv: opt.Argv, Env: opt.Env, Stdin: inR, Stdout: outW, Stderr: errW}
 	if opt.Debug {

@@ -1,0 +1,267 @@
+package shim_test
+
+import (
+	"bufio"
+	"bytes"
+	"io"
+	"os"
+	"os/exec"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/srt-mcp/srt-mcp/internal/probe"
+	"github.com/srt-mcp/srt-mcp/internal/testbin"
+	"github.com/srt-mcp/srt-mcp/shim"
+)
+
+// Benchmarks come in pairs, direct (the server alone) and srt-mcp (the same
+// server through the shim and the sandbox), so that
+//
+//	go test ./shim -run '^$' -bench . -count 10 | tee new.txt; benchstat new.txt
+//
+// shows the overhead as the difference of the two rows. docs/performance.md
+// records the numbers and the machine.
+
+// serverCommand returns the command line for a server, direct or wrapped.
+func serverCommand(b *testing.B, wrapped bool, server ...string) *exec.Cmd {
+	b.Helper()
+	if wrapped {
+		testbin.RequireBwrap(b)
+		return exec.Command(testbin.SrtMCP(b), append([]string{"--"}, server...)...)
+	}
+	return exec.Command(server[0], server[1:]...)
+}
+
+func benchDir(b *testing.B) string {
+	b.Helper()
+	cache, err := os.UserCacheDir()
+	if err == nil {
+		err = os.MkdirAll(cache, 0o755)
+	}
+	if err != nil {
+		b.Fatal(err)
+	}
+	dir, err := os.MkdirTemp(cache, "srt-mcp-bench-")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { os.RemoveAll(dir) })
+	return dir
+}
+
+// BenchmarkStartup measures spawn to initialize response, then shutdown by
+// stdin EOF, of the probe MCP server.
+func BenchmarkStartup(b *testing.B) {
+	for _, mode := range []string{"direct", "srt-mcp"} {
+		b.Run(mode, func(b *testing.B) {
+			dir := benchDir(b)
+			srv := testbin.Probe(b)
+			var firstByte []time.Duration
+			for b.Loop() {
+				cmd := serverCommand(b, mode == "srt-mcp", srv)
+				cmd.Dir = dir
+				in, _ := cmd.StdinPipe()
+				out, _ := cmd.StdoutPipe()
+				start := time.Now()
+				if err := cmd.Start(); err != nil {
+					b.Fatal(err)
+				}
+				io.WriteString(in, initialize+"\n")
+				line, err := bufio.NewReader(out).ReadBytes('\n')
+				if err != nil || !bytes.Contains(line, []byte(`"serverInfo"`)) {
+					b.Fatalf("initialize: %q %v", line, err)
+				}
+				firstByte = append(firstByte, time.Since(start))
+				in.Close()
+				if err := cmd.Wait(); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(median(firstByte).Microseconds())/1000, "init-p50-ms")
+		})
+	}
+}
+
+// BenchmarkRoundTrip measures one small message out and back through a
+// running server: "probe" answers a ping (mcp-go's server does the work),
+// "cat" echoes the line, which isolates the cost of the relay's two extra
+// hops per round trip.
+func BenchmarkRoundTrip(b *testing.B) {
+	b.Run("cat", func(b *testing.B) {
+		for _, mode := range []string{"direct", "srt-mcp"} {
+			b.Run(mode, func(b *testing.B) {
+				cmd := serverCommand(b, mode == "srt-mcp", "cat")
+				cmd.Dir = benchDir(b)
+				in, _ := cmd.StdinPipe()
+				outPipe, _ := cmd.StdoutPipe()
+				out := bufio.NewReader(outPipe)
+				if err := cmd.Start(); err != nil {
+					b.Fatal(err)
+				}
+				defer func() { in.Close(); cmd.Wait() }()
+				// Shaped as a response, so the shim does its usual bookkeeping.
+				msg := []byte(`{"jsonrpc":"2.0","id":7,"result":{}}` + "\n")
+				var rtt []time.Duration
+				for b.Loop() {
+					t0 := time.Now()
+					in.Write(msg)
+					if _, err := out.ReadBytes('\n'); err != nil {
+						b.Fatal(err)
+					}
+					rtt = append(rtt, time.Since(t0))
+				}
+				b.ReportMetric(float64(median(rtt).Nanoseconds())/1000, "rtt-p50-µs")
+			})
+		}
+	})
+	b.Run("probe", benchRoundTripProbe)
+}
+
+func benchRoundTripProbe(b *testing.B) {
+	for _, mode := range []string{"direct", "srt-mcp"} {
+		b.Run(mode, func(b *testing.B) {
+			cmd := serverCommand(b, mode == "srt-mcp", testbin.Probe(b))
+			cmd.Dir = benchDir(b)
+			in, _ := cmd.StdinPipe()
+			outPipe, _ := cmd.StdoutPipe()
+			out := bufio.NewReader(outPipe)
+			if err := cmd.Start(); err != nil {
+				b.Fatal(err)
+			}
+			defer func() { in.Close(); cmd.Wait() }()
+			io.WriteString(in, initialize+"\n")
+			if _, err := out.ReadBytes('\n'); err != nil {
+				b.Fatal(err)
+			}
+			io.WriteString(in, `{"jsonrpc":"2.0","method":"notifications/initialized"}`+"\n")
+			ping := []byte(`{"jsonrpc":"2.0","id":7,"method":"ping"}` + "\n")
+			var rtt []time.Duration
+			for b.Loop() {
+				t0 := time.Now()
+				in.Write(ping)
+				if _, err := out.ReadBytes('\n'); err != nil {
+					b.Fatal(err)
+				}
+				rtt = append(rtt, time.Since(t0))
+			}
+			b.ReportMetric(float64(median(rtt).Nanoseconds())/1000, "rtt-p50-µs")
+		})
+	}
+}
+
+// BenchmarkRelay64MiB moves one 64 MiB message through the relay, in each
+// direction: "down" is a server writing it to the client (cat of a file),
+// "up" is the client writing it to a server that discards it. The test ends
+// of the pipes are plain file descriptors, so no copying goroutine of
+// os/exec sits in the path. It also reports the peak RSS (VmHWM) of the
+// process the client talks to, read while that process is still alive.
+func BenchmarkRelay64MiB(b *testing.B) {
+	msg := []byte(`{"jsonrpc":"2.0","method":"big","params":{"s":"` + probe.Pattern(64<<20) + `"}}` + "\n")
+	dir := benchDir(b)
+	file := dir + "/big.json"
+	if err := os.WriteFile(file, msg, 0o644); err != nil {
+		b.Fatal(err)
+	}
+	for _, dirn := range []string{"down", "up"} {
+		for _, mode := range []string{"direct", "srt-mcp"} {
+			b.Run(dirn+"/"+mode, func(b *testing.B) {
+				b.SetBytes(int64(len(msg)))
+				var peak int64
+				buf := make([]byte, 1<<20)
+				for b.Loop() {
+					var cmd *exec.Cmd
+					if dirn == "down" {
+						// exec keeps stdin open until the end, as an MCP
+						// client would.
+						cmd = serverCommand(b, mode == "srt-mcp", "sh", "-c", "cat big.json; read x || true")
+					} else {
+						cmd = serverCommand(b, mode == "srt-mcp", "sh", "-c", "wc -c >&2")
+					}
+					cmd.Dir = dir
+					inR, inW, _ := os.Pipe()
+					outR, outW, _ := os.Pipe()
+					cmd.Stdin, cmd.Stdout = inR, outW
+					if err := cmd.Start(); err != nil {
+						b.Fatal(err)
+					}
+					inR.Close()
+					outW.Close()
+					var n int64
+					if dirn == "down" {
+						for n < int64(len(msg)) {
+							k, err := outR.Read(buf)
+							if err != nil {
+								b.Fatalf("after %d bytes: %v", n, err)
+							}
+							n += int64(k)
+						}
+						peak = max(peak, vmHWM(cmd.Process.Pid))
+						inW.Close()
+						io.Copy(io.Discard, outR)
+					} else {
+						if _, err := inW.Write(msg); err != nil {
+							b.Fatal(err)
+						}
+						peak = max(peak, vmHWM(cmd.Process.Pid))
+						inW.Close()
+						io.Copy(io.Discard, outR)
+					}
+					outR.Close()
+					if err := cmd.Wait(); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportMetric(float64(peak)/1024, "peak-rss-MiB")
+			})
+		}
+	}
+}
+
+// vmHWM returns a live process's peak resident set size in KiB. Unlike the
+// rusage of a waited-for child, it does not include memory the process
+// shared with the benchmark before exec.
+func vmHWM(pid int) int64 {
+	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil {
+		return 0
+	}
+	for _, l := range strings.Split(string(data), "\n") {
+		if f := strings.Fields(l); len(f) >= 2 && f[0] == "VmHWM:" {
+			n, _ := strconv.ParseInt(f[1], 10, 64)
+			return n
+		}
+	}
+	return 0
+}
+
+// BenchmarkScanner measures the envelope scanner alone on a typical small
+// message and on a large string payload.
+func BenchmarkScanner(b *testing.B) {
+	small := []byte(`{"jsonrpc":"2.0","id":42,"method":"tools/call","params":{"name":"read_file","arguments":{"path":"/home/user/project/README.md"}}}` + "\n")
+	large := []byte(`{"jsonrpc":"2.0","id":1,"result":{"content":[{"type":"text","text":"` + strings.Repeat("lorem ipsum \\\"dolor\\\" sit amet ", 1<<16) + `"}]}}` + "\n")
+	for name, msg := range map[string][]byte{"small": small, "large": large} {
+		b.Run(name, func(b *testing.B) {
+			sc := shim.NewScanner(func(*shim.Envelope) {})
+			b.SetBytes(int64(len(msg)))
+			for b.Loop() {
+				for p := msg; len(p) > 0; {
+					k := min(len(p), 256<<10)
+					sc.Scan(p[:k])
+					p = p[k:]
+				}
+			}
+		})
+	}
+}
+
+func median(d []time.Duration) time.Duration {
+	if len(d) == 0 {
+		return 0
+	}
+	s := slices.Clone(d)
+	slices.Sort(s)
+	return s[len(s)/2]
+}
