@@ -85,8 +85,32 @@ func (w *world) settings(t *testing.T, body string) string {
 // client speaking to it.
 func connect(t *testing.T, w *world, srtArgs ...string) *client.Client {
 	t.Helper()
+	c, info := start(t, w, []string{testbin.Probe(t)}, srtArgs...)
+	if info.Name != probe.Name {
+		t.Fatalf("server %q, want the probe", info.Name)
+	}
+	return c
+}
+
+// connectServer runs any server command under srt-mcp.
+func connectServer(t *testing.T, w *world, server []string, srtArgs ...string) *client.Client {
+	t.Helper()
+	c, _ := start(t, w, server, srtArgs...)
+	return c
+}
+
+func ctxT(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func mcpListTools() mcp.ListToolsRequest { return mcp.ListToolsRequest{} }
+
+func start(t *testing.T, w *world, server []string, srtArgs ...string) (*client.Client, mcp.Implementation) {
+	t.Helper()
 	testbin.RequireBwrap(t)
-	args := append(append([]string{}, srtArgs...), "--", testbin.Probe(t))
+	args := append(append(append([]string{}, srtArgs...), "--"), server...)
 	tr := transport.NewStdioWithOptions(testbin.SrtMCP(t), w.env(), args,
 		transport.WithCommandFunc(func(ctx context.Context, command string, env []string, args []string) (*exec.Cmd, error) {
 			// Not CommandContext: the context of Start only bounds start-up.
@@ -110,10 +134,7 @@ func connect(t *testing.T, w *world, srtArgs ...string) *client.Client {
 	if err != nil {
 		t.Fatalf("initialize: %v", err)
 	}
-	if res.ServerInfo.Name != probe.Name {
-		t.Fatalf("server %q, want the probe", res.ServerInfo.Name)
-	}
-	return c
+	return c, res.ServerInfo
 }
 
 type testWriter struct{ t *testing.T }
