@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/srt-mcp/srt-mcp/internal/testbin"
 )
 
 // tree creates files (ending without /) and directories (ending with /)
@@ -166,28 +167,8 @@ func TestMandatoryDenyPaths(t *testing.T) {
 	}
 }
 
-// hostDir is a temporary directory outside /tmp, which the sandbox replaces
-// with a private one: mount plans for paths there are what users get.
-func hostDir(t *testing.T) string {
-	t.Helper()
-	cache, err := os.UserCacheDir()
-	if err == nil {
-		err = os.MkdirAll(cache, 0o755)
-	}
-	if err != nil {
-		t.Skip("no cache directory outside /tmp:", err)
-	}
-	dir, err := os.MkdirTemp(cache, "srt-mcp-test-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	dir, _ = filepath.EvalSymlinks(dir)
-	return dir
-}
-
 func TestMountsDenyWins(t *testing.T) {
-	root := hostDir(t)
+	root := testbin.HostTempDir(t)
 	tree(t, root, "home/.ssh/id_rsa", "home/proj/.git/hooks/", "home/proj/.env", "home/proj/secret/inner/",
 		"home/proj/ro/w/", "home/other/")
 	home := filepath.Join(root, "home")

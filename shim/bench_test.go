@@ -35,29 +35,12 @@ func serverCommand(b *testing.B, wrapped bool, server ...string) *exec.Cmd {
 	return exec.Command(server[0], server[1:]...)
 }
 
-func benchDir(b *testing.B) string {
-	b.Helper()
-	cache, err := os.UserCacheDir()
-	if err == nil {
-		err = os.MkdirAll(cache, 0o755)
-	}
-	if err != nil {
-		b.Fatal(err)
-	}
-	dir, err := os.MkdirTemp(cache, "srt-mcp-bench-")
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { os.RemoveAll(dir) })
-	return dir
-}
-
 // BenchmarkStartup measures spawn to initialize response, then shutdown by
 // stdin EOF, of the probe MCP server.
 func BenchmarkStartup(b *testing.B) {
 	for _, mode := range []string{"direct", "srt-mcp"} {
 		b.Run(mode, func(b *testing.B) {
-			dir := benchDir(b)
+			dir := testbin.HostTempDir(b)
 			srv := testbin.Probe(b)
 			var firstByte []time.Duration
 			for b.Loop() {
@@ -86,70 +69,53 @@ func BenchmarkStartup(b *testing.B) {
 }
 
 // BenchmarkRoundTrip measures one small message out and back through a
-// running server: "probe" answers a ping (mcp-go's server does the work),
-// "cat" echoes the line, which isolates the cost of the relay's two extra
-// hops per round trip.
+// running server: "cat" echoes the line, which isolates the cost of the
+// relay's two extra hops per round trip; "probe" answers a ping (mcp-go's
+// server does the work).
 func BenchmarkRoundTrip(b *testing.B) {
-	b.Run("cat", func(b *testing.B) {
-		for _, mode := range []string{"direct", "srt-mcp"} {
-			b.Run(mode, func(b *testing.B) {
-				cmd := serverCommand(b, mode == "srt-mcp", "cat")
-				cmd.Dir = benchDir(b)
-				in, _ := cmd.StdinPipe()
-				outPipe, _ := cmd.StdoutPipe()
-				out := bufio.NewReader(outPipe)
-				if err := cmd.Start(); err != nil {
-					b.Fatal(err)
-				}
-				defer func() { in.Close(); cmd.Wait() }()
-				// Shaped as a response, so the shim does its usual bookkeeping.
-				msg := []byte(`{"jsonrpc":"2.0","id":7,"result":{}}` + "\n")
-				var rtt []time.Duration
-				for b.Loop() {
-					t0 := time.Now()
-					in.Write(msg)
-					if _, err := out.ReadBytes('\n'); err != nil {
-						b.Fatal(err)
-					}
-					rtt = append(rtt, time.Since(t0))
-				}
-				b.ReportMetric(float64(median(rtt).Nanoseconds())/1000, "rtt-p50-µs")
-			})
-		}
-	})
-	b.Run("probe", benchRoundTripProbe)
+	// Shaped as a response, so the shim does its usual bookkeeping.
+	echo := `{"jsonrpc":"2.0","id":7,"result":{}}`
+	ping := `{"jsonrpc":"2.0","id":7,"method":"ping"}`
+	for _, mode := range []string{"direct", "srt-mcp"} {
+		b.Run("cat/"+mode, func(b *testing.B) { roundTrip(b, mode == "srt-mcp", []string{"cat"}, nil, echo) })
+	}
+	handshake := []string{initialize, `{"jsonrpc":"2.0","method":"notifications/initialized"}`}
+	for _, mode := range []string{"direct", "srt-mcp"} {
+		b.Run("probe/"+mode, func(b *testing.B) { roundTrip(b, mode == "srt-mcp", []string{testbin.Probe(b)}, handshake, ping) })
+	}
 }
 
-func benchRoundTripProbe(b *testing.B) {
-	for _, mode := range []string{"direct", "srt-mcp"} {
-		b.Run(mode, func(b *testing.B) {
-			cmd := serverCommand(b, mode == "srt-mcp", testbin.Probe(b))
-			cmd.Dir = benchDir(b)
-			in, _ := cmd.StdinPipe()
-			outPipe, _ := cmd.StdoutPipe()
-			out := bufio.NewReader(outPipe)
-			if err := cmd.Start(); err != nil {
-				b.Fatal(err)
-			}
-			defer func() { in.Close(); cmd.Wait() }()
-			io.WriteString(in, initialize+"\n")
+// roundTrip starts server, sends the setup lines (reading one reply for
+// each request among them), then times msg out and its reply back.
+func roundTrip(b *testing.B, wrapped bool, server []string, setup []string, msg string) {
+	cmd := serverCommand(b, wrapped, server...)
+	cmd.Dir = testbin.HostTempDir(b)
+	in, _ := cmd.StdinPipe()
+	outPipe, _ := cmd.StdoutPipe()
+	out := bufio.NewReader(outPipe)
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	defer func() { in.Close(); cmd.Wait() }()
+	for _, line := range setup {
+		io.WriteString(in, line+"\n")
+		if strings.Contains(line, `"id"`) {
 			if _, err := out.ReadBytes('\n'); err != nil {
 				b.Fatal(err)
 			}
-			io.WriteString(in, `{"jsonrpc":"2.0","method":"notifications/initialized"}`+"\n")
-			ping := []byte(`{"jsonrpc":"2.0","id":7,"method":"ping"}` + "\n")
-			var rtt []time.Duration
-			for b.Loop() {
-				t0 := time.Now()
-				in.Write(ping)
-				if _, err := out.ReadBytes('\n'); err != nil {
-					b.Fatal(err)
-				}
-				rtt = append(rtt, time.Since(t0))
-			}
-			b.ReportMetric(float64(median(rtt).Nanoseconds())/1000, "rtt-p50-µs")
-		})
+		}
 	}
+	line := []byte(msg + "\n")
+	var rtt []time.Duration
+	for b.Loop() {
+		t0 := time.Now()
+		in.Write(line)
+		if _, err := out.ReadBytes('\n'); err != nil {
+			b.Fatal(err)
+		}
+		rtt = append(rtt, time.Since(t0))
+	}
+	b.ReportMetric(float64(median(rtt).Nanoseconds())/1000, "rtt-p50-µs")
 }
 
 // BenchmarkRelay64MiB moves one 64 MiB message through the relay, in each
@@ -160,7 +126,7 @@ func benchRoundTripProbe(b *testing.B) {
 // process the client talks to, read while that process is still alive.
 func BenchmarkRelay64MiB(b *testing.B) {
 	msg := []byte(`{"jsonrpc":"2.0","method":"big","params":{"s":"` + probe.Pattern(64<<20) + `"}}` + "\n")
-	dir := benchDir(b)
+	dir := testbin.HostTempDir(b)
 	file := dir + "/big.json"
 	if err := os.WriteFile(file, msg, 0o644); err != nil {
 		b.Fatal(err)

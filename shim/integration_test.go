@@ -36,19 +36,7 @@ type world struct {
 
 func newWorld(t *testing.T) *world {
 	t.Helper()
-	cache, err := os.UserCacheDir()
-	if err == nil {
-		err = os.MkdirAll(cache, 0o755)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	root, err := os.MkdirTemp(cache, "srt-mcp-it-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(root) })
-	root, _ = filepath.EvalSymlinks(root)
+	root := testbin.HostTempDir(t)
 	w := &world{root: root, home: filepath.Join(root, "home"), project: filepath.Join(root, "home", "project")}
 	w.write(t, "home/.ssh/id_rsa", "SECRET-SSH-KEY")
 	w.write(t, "home/.bashrc", "# rc")

@@ -69,6 +69,30 @@ func SrtMCP(t testing.TB) string { return filepath.Join(Dir(t), "srt-mcp") }
 // Probe is the path of the built probe MCP server.
 func Probe(t testing.TB) string { return filepath.Join(Dir(t), "probe") }
 
+// HostTempDir returns a fresh directory, removed after the test, that is
+// not under /tmp: the sandbox gives servers a private /tmp, so test files
+// there would be invisible rather than protected.
+func HostTempDir(t testing.TB) string {
+	t.Helper()
+	cache, err := os.UserCacheDir()
+	if err == nil {
+		err = os.MkdirAll(cache, 0o755)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir, err := os.MkdirTemp(cache, "srt-mcp-test-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	real, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return real
+}
+
 // RequireBwrap skips the test when bubblewrap is missing, saying how to get
 // it; .ci/run installs it, so in CI this never skips.
 func RequireBwrap(t testing.TB) {
