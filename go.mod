@@ -3,6 +3,7 @@ module github.com/srt-mcp/srt-mcp
 go 1.26.8
 
 require (
+	github.com/elazarl/goproxy v1.9.3
 	github.com/google/go-cmp v0.7.0
 	github.com/mark3labs/mcp-go v1.2.1
 	github.com/rogpeppe/go-internal v1.16.0

@@ -1,0 +1,101 @@
+package netfilter
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"net/netip"
+	"time"
+
+	"github.com/elazarl/goproxy"
+)
+
+// ErrorHeader names the rule behind a refusal in the proxy's 403 response,
+// so tools and people can see why without reading srt-mcp's log.
+const ErrorHeader = "X-Proxy-Error"
+
+type pinnedKey struct{}
+
+// NewHTTPProxy returns the filtering HTTP proxy: CONNECT tunnels and plain
+// requests with an absolute URI, both decided by g, both connected to the
+// exact address g checked. Every decision goes to onDecision.
+func NewHTTPProxy(g *Guard, onDecision func(Decision)) http.Handler {
+	p := goproxy.NewProxyHttpServer()
+	p.Verbose = false
+	p.Logger = log.New(io.Discard, "", 0)
+	dialer := &net.Dialer{Timeout: 15 * time.Second}
+	// Never chain to an outer proxy from the environment, and only ever dial
+	// an address the guard pinned on the request: a request that reaches
+	// this dialer without one is refused, not resolved again.
+	p.Tr = &http.Transport{
+		Proxy: nil,
+		DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+			ap, ok := ctx.Value(pinnedKey{}).(netip.AddrPort)
+			if !ok {
+				return nil, errors.New("srt-mcp proxy: no checked destination")
+			}
+			return dialer.DialContext(ctx, "tcp", ap.String())
+		},
+		MaxIdleConnsPerHost: 4,
+		IdleConnTimeout:     30 * time.Second,
+	}
+	p.ConnectDial = nil
+	p.NonproxyHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "srt-mcp proxy: only proxy requests (absolute URI or CONNECT) are served", http.StatusBadRequest)
+	})
+	refuse := func(r *http.Request, rule string) *http.Response {
+		resp := goproxy.NewResponse(r, goproxy.ContentTypeText, http.StatusForbidden, "srt-mcp: blocked by the sandbox's network policy: "+rule+"\n")
+		resp.Header.Set(ErrorHeader, rule)
+		return resp
+	}
+	// goproxy accepts a CONNECT when every handler returns nil, so this one
+	// always returns an action.
+	p.OnRequest().HandleConnectFunc(func(hostport string, ctx *goproxy.ProxyCtx) (*goproxy.ConnectAction, string) {
+		host, port, err := splitHostPort(hostport, 443)
+		var ap netip.AddrPort
+		var d Decision
+		if err != nil {
+			d = Decision{Time: time.Now(), Protocol: "connect", Host: hostport, Rule: err.Error()}
+		} else {
+			ap, d = g.Check(ctx.Req.Context(), "connect", host, port)
+		}
+		onDecision(d)
+		if !d.Allowed {
+			ctx.Resp = refuse(ctx.Req, d.Rule)
+			return goproxy.RejectConnect, hostport
+		}
+		ctx.Dialer = func(c context.Context, _, _ string) (net.Conn, error) {
+			return dialer.DialContext(c, "tcp", ap.String())
+		}
+		return goproxy.OkConnect, hostport
+	})
+	p.OnRequest().DoFunc(func(r *http.Request, ctx *goproxy.ProxyCtx) (*http.Request, *http.Response) {
+		if r.Method == http.MethodConnect {
+			return r, nil
+		}
+		defPort := 80
+		if r.URL.Scheme == "https" {
+			defPort = 443
+		}
+		var d Decision
+		var ap netip.AddrPort
+		host, port, err := splitHostPort(r.URL.Host, defPort)
+		switch {
+		case r.URL.Scheme != "http" && r.URL.Scheme != "https":
+			d = Decision{Time: time.Now(), Protocol: "http", Host: r.URL.Host, Rule: "unsupported scheme " + r.URL.Scheme}
+		case err != nil:
+			d = Decision{Time: time.Now(), Protocol: "http", Host: r.URL.Host, Rule: err.Error()}
+		default:
+			ap, d = g.Check(r.Context(), "http", host, port)
+		}
+		onDecision(d)
+		if !d.Allowed {
+			return r, refuse(r, d.Rule)
+		}
+		return r.WithContext(context.WithValue(r.Context(), pinnedKey{}, ap)), nil
+	})
+	return p
+}
