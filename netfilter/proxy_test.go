@@ -294,7 +294,7 @@ func TestDestinationGuard(t *testing.T) {
 		"loop.lab.test":  {"127.0.0.1"},
 		"meta.lab.test":  {"169.254.169.254"},
 		"mixed.lab.test": {"8.8.8.8", "127.0.0.1"},
-		"localhost":  {"127.0.0.1"},
+		"localhost":      {"127.0.0.1"},
 	}}
 	for _, tc := range []struct {
 		name       string
