@@ -11,7 +11,8 @@ const (
 	fdSelf      = 3 // srt-mcp's own executable, run as /proc/self/fd/3
 	fdStatus    = 4 // bwrap --json-status-fd (used by bwrap itself)
 	fdReady     = 5 // the helper reports "ok" or the reason it failed
-	fdFirstData = 6
+	fdNet       = 6 // socketpair: the helper sends the proxy listeners out
+	fdFirstData = 7
 )
 
 // bwrapArgs renders the policy as bubblewrap arguments, up to and including
@@ -64,3 +65,8 @@ func bwrapArgs(p *Policy, mounts []Mount, dataFD func() int) []string {
 	}
 	return append(a, "--chdir", p.Cwd, "--json-status-fd", strconv.Itoa(fdStatus), "--")
 }
+
+// ConnectCommand is the hidden sub-command ssh runs as its ProxyCommand
+// inside the sandbox: "srt-mcp __connect PROXY HOST PORT" connects through
+// the SOCKS5 proxy and relays stdin and stdout.
+const ConnectCommand = "__connect"

@@ -35,6 +35,8 @@ func RunHelper(args []string) int {
 		switch args[0] {
 		case "--allow-unix-sockets":
 			opt.AllowUnixSockets = true
+		case "--allow-listen":
+			opt.AllowListen = true
 		default:
 			return fail(fmt.Errorf("unknown option %q", args[0]))
 		}
@@ -47,6 +49,9 @@ func RunHelper(args []string) int {
 	path, err := exec.LookPath(argv[0])
 	if err != nil {
 		return fail(fmt.Errorf("%s: not found inside the sandbox (is it on PATH, and outside denyRead?): %w", argv[0], err))
+	}
+	if err := handOverProxyListeners(); err != nil {
+		return fail(err)
 	}
 	// Nothing of ours may leak into the server: mark every inherited
 	// descriptor above stderr close-on-exec (the ready pipe included, so the
@@ -65,4 +70,43 @@ func RunHelper(args []string) int {
 	// server's own failure, like a shell's 126.
 	fmt.Fprintf(os.Stderr, "srt-mcp: exec %s: %v\n", path, err)
 	return 126
+}
+
+// Loopback addresses inside the sandbox where the proxies answer. The
+// sandbox has its own network namespace, so fixed ports cannot clash with
+// anything on the host.
+const (
+	ProxyHTTPAddr  = "127.0.0.1:3128"
+	ProxySOCKSAddr = "127.0.0.1:1080"
+)
+
+// handOverProxyListeners creates the proxies' listening sockets inside the
+// sandbox's network namespace and sends them to srt-mcp on the host over
+// the inherited socketpair. The host accepts connections on them directly:
+// no forwarding process stays in the sandbox, and no socket file of the
+// host is visible inside. The helper keeps no copy.
+func handOverProxyListeners() error {
+	var fds []int
+	defer func() {
+		for _, fd := range fds {
+			unix.Close(fd)
+		}
+	}()
+	for _, port := range []int{3128, 1080} {
+		fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+		if err != nil {
+			return fmt.Errorf("proxy listener: %w", err)
+		}
+		fds = append(fds, fd)
+		if err := unix.Bind(fd, &unix.SockaddrInet4{Port: port, Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+			return fmt.Errorf("proxy listener on 127.0.0.1:%d: %w", port, err)
+		}
+		if err := unix.Listen(fd, 4096); err != nil {
+			return fmt.Errorf("proxy listener: %w", err)
+		}
+	}
+	if err := unix.Sendmsg(fdNet, []byte{'L'}, unix.UnixRights(fds...), nil, 0); err != nil {
+		return fmt.Errorf("handing the proxy listeners to srt-mcp: %w", err)
+	}
+	return unix.Close(fdNet)
 }

@@ -2,9 +2,13 @@ package sandbox
 
 import (
 	"bufio"
+	"net"
+	"sort"
+
 	"encoding/json"
 	"errors"
 	"fmt"
+	"golang.org/x/sys/unix"
 	"io"
 	"os"
 	"os/exec"
@@ -21,7 +25,8 @@ type Process struct {
 
 	statusOnce sync.Once
 	status     *os.File
-	initPID    int // host PID of the sandbox's PID 1 (bwrap's init)
+	net        *os.File // host end of the socketpair for the proxy listeners
+	initPID    int      // host PID of the sandbox's PID 1 (bwrap's init)
 }
 
 // Start launches the server inside bubblewrap. It returns once bwrap runs;
@@ -54,8 +59,18 @@ func Start(spec Spec) (*Process, error) {
 		return nil, err
 	}
 	defer readyW.Close()
+	// Created here, on the host: inside the sandbox seccomp forbids new
+	// unix sockets, and the helper only needs to send on this one.
+	pair, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		statusR.Close()
+		readyR.Close()
+		return nil, fmt.Errorf("socketpair: %w", err)
+	}
+	netHost, netChild := os.NewFile(uintptr(pair[0]), "net-host"), os.NewFile(uintptr(pair[1]), "net-child")
+	defer netChild.Close()
 
-	extra := []*os.File{selfFile, statusW, readyW}
+	extra := []*os.File{selfFile, statusW, readyW, netChild}
 	var dataFiles []*os.File
 	defer func() {
 		for _, f := range dataFiles {
@@ -76,13 +91,16 @@ func Start(spec Spec) (*Process, error) {
 	if spec.Policy.Network.AllowAllUnixSockets {
 		args = append(args, "--allow-unix-sockets")
 	}
+	if spec.Policy.Network.AllowLocalBinding {
+		args = append(args, "--allow-listen")
+	}
 	args = append(args, "--")
 	args = append(args, spec.Argv...)
 	if spec.Trace != nil {
 		fmt.Fprintf(spec.Trace, "srt-mcp: exec %s %s\n", bwrap, shellQuote(args))
 	}
 	cmd := exec.Command(bwrap, args...)
-	cmd.Env = sandboxEnv(spec.Env)
+	cmd.Env = sandboxEnv(spec.Env, self)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = spec.Stdin, spec.Stdout, spec.Stderr
 	cmd.ExtraFiles = extra
 	cmd.SysProcAttr = &syscall.SysProcAttr{
@@ -92,9 +110,48 @@ func Start(spec Spec) (*Process, error) {
 	if err := cmd.Start(); err != nil {
 		statusR.Close()
 		readyR.Close()
+		netHost.Close()
 		return nil, &UnavailableError{Reason: "starting bubblewrap: " + err.Error()}
 	}
-	return &Process{cmd: cmd, ready: readyR, status: statusR}, nil
+	return &Process{cmd: cmd, ready: readyR, status: statusR, net: netHost}, nil
+}
+
+// Listeners receives the proxies' listening sockets, which the helper
+// created inside the sandbox's network namespace (127.0.0.1:3128 for HTTP,
+// 127.0.0.1:1080 for SOCKS5). It blocks until they arrive or the helper is
+// gone.
+func (p *Process) Listeners() (httpLn, socksLn net.Listener, err error) {
+	defer p.net.Close()
+	buf := make([]byte, 1)
+	oob := make([]byte, unix.CmsgSpace(2*4))
+	n, oobn, _, _, err := unix.Recvmsg(int(p.net.Fd()), buf, oob, unix.MSG_CMSG_CLOEXEC)
+	if err != nil || n == 0 {
+		return nil, nil, fmt.Errorf("the sandbox did not hand over its proxy listeners (%v)", err)
+	}
+	msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
+	if err != nil || len(msgs) != 1 {
+		return nil, nil, fmt.Errorf("proxy listeners: bad control message (%v)", err)
+	}
+	fds, err := unix.ParseUnixRights(&msgs[0])
+	if err != nil || len(fds) != 2 {
+		for _, fd := range fds {
+			unix.Close(fd)
+		}
+		return nil, nil, fmt.Errorf("proxy listeners: want 2 descriptors, got %d (%v)", len(fds), err)
+	}
+	lns := make([]net.Listener, 2)
+	for i, fd := range fds {
+		f := os.NewFile(uintptr(fd), "proxy-listener")
+		lns[i], err = net.FileListener(f) // dups the descriptor
+		f.Close()
+		if err != nil {
+			for _, l := range lns[:i] {
+				l.Close()
+			}
+			return nil, nil, fmt.Errorf("proxy listener: %w", err)
+		}
+	}
+	return lns[0], lns[1], nil
 }
 
 // Ready blocks until the helper inside the sandbox reports that seccomp is
@@ -203,19 +260,62 @@ func firstChild(pid int) int {
 	return 0
 }
 
-// sandboxEnv adjusts the server's environment: TMPDIR points at the private
-// /tmp that exists inside, and variables naming host sockets the server can
-// no longer reach are dropped so tools fail fast instead of timing out.
-func sandboxEnv(env []string) []string {
-	drop := map[string]bool{"TMPDIR": true, "SSH_AUTH_SOCK": true, "GPG_AGENT_INFO": true, "DBUS_SESSION_BUS_ADDRESS": true}
-	out := make([]string, 0, len(env)+1)
+// sandboxEnv adjusts the server's environment. TMPDIR points at the
+// private /tmp that exists inside. Variables naming host sockets the server
+// can no longer reach are dropped, so tools fail fast instead of timing out.
+// The proxy variables send every common HTTP stack to the filtering
+// proxies; a program that ignores them has no other route out and fails.
+func sandboxEnv(env []string, self string) []string {
+	set := proxyEnv(self)
+	drop := map[string]bool{"SSH_AUTH_SOCK": true, "GPG_AGENT_INFO": true, "DBUS_SESSION_BUS_ADDRESS": true}
+	out := make([]string, 0, len(env)+len(set))
 	for _, kv := range env {
 		k, _, _ := strings.Cut(kv, "=")
-		if !drop[k] {
+		if _, overridden := set[k]; !overridden && !drop[k] {
 			out = append(out, kv)
 		}
 	}
-	return append(out, "TMPDIR=/tmp")
+	keys := make([]string, 0, len(set))
+	for k := range set {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		out = append(out, k+"="+set[k])
+	}
+	return out
+}
+
+// proxyEnv is what the server is told about its network. self is srt-mcp's
+// path on the host, used for ssh's ProxyCommand when the sandbox can see it.
+func proxyEnv(self string) map[string]string {
+	httpProxy := "http://" + ProxyHTTPAddr
+	socks := "socks5h://" + ProxySOCKSAddr
+	noProxy := "localhost,127.0.0.1,::1"
+	env := map[string]string{
+		"TMPDIR":      "/tmp",
+		"HTTP_PROXY":  httpProxy,
+		"HTTPS_PROXY": httpProxy,
+		"ALL_PROXY":   socks,
+		"NO_PROXY":    noProxy,
+		"http_proxy":  httpProxy,
+		"https_proxy": httpProxy,
+		"all_proxy":   socks,
+		"no_proxy":    noProxy,
+		// npm reads these before the variables above.
+		"npm_config_proxy":       httpProxy,
+		"npm_config_https_proxy": httpProxy,
+		// Node's built-in fetch honours the proxy variables only with this
+		// (Node 22.21+ and 24+); older Node fetch finds no route and fails.
+		"NODE_USE_ENV_PROXY": "1",
+	}
+	// git over ssh through the SOCKS proxy, with srt-mcp as the
+	// ProxyCommand (no nc or socat needed), when its path is visible inside:
+	// not under the private /tmp.
+	if self != "" && !strings.HasPrefix(self, "/tmp/") && !strings.ContainsAny(self, " '\"$`\\") {
+		env["GIT_SSH_COMMAND"] = fmt.Sprintf("ssh -o ProxyCommand='%s %s %s %%h %%p'", self, ConnectCommand, ProxySOCKSAddr)
+	}
+	return env
 }
 
 func shellQuote(args []string) string {

@@ -3,6 +3,7 @@
 package sandbox
 
 import (
+	"net"
 	"runtime"
 	"syscall"
 )
@@ -28,3 +29,8 @@ func RunHelper(args []string) int { return ExitSandbox }
 
 // HelperCommand is the hidden sub-command srt-mcp runs as inside a sandbox.
 const HelperCommand = "__exec"
+
+// Listeners is never reached: Start fails first.
+func (p *Process) Listeners() (net.Listener, net.Listener, error) {
+	return nil, nil, &UnavailableError{Reason: "no sandbox"}
+}

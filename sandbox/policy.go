@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/srt-mcp/srt-mcp/netfilter"
 )
 
 // DefaultMandatoryDenySearchDepth is srt's default for how deep below each
@@ -91,10 +93,10 @@ func Resolve(s *Settings, source, cwd, home string) (*Policy, error) {
 			AllowMachLookup:     s.Network.AllowMachLookup,
 		},
 	}
-	if len(s.Network.AllowedDomains) > 0 {
-		// Until the filtering proxies exist the sandbox has no network at
-		// all: stricter than asked, never looser.
-		p.Notices = append(p.Notices, "network.allowedDomains is set, but this srt-mcp has no network proxy yet: the server gets no network access at all")
+	// Domain patterns are checked now, so a bad one is a settings error
+	// that names the key, before anything starts.
+	if _, err := netfilter.NewPolicy(s.Network.AllowedDomains, s.Network.DeniedDomains); err != nil {
+		return nil, &SettingsError{Source: source, Msg: err.Error()}
 	}
 	if len(s.Network.AllowUnixSockets) > 0 && !s.Network.AllowAllUnixSockets {
 		p.Notices = append(p.Notices, "network.allowUnixSockets applies on macOS only (seccomp cannot filter socket paths): on Linux unix sockets stay blocked; network.allowAllUnixSockets allows all of them")

@@ -16,6 +16,11 @@ type SeccompOptions struct {
 	// /var/run/docker.sock, and connecting to one is a full escape.
 	// socketpair(2) stays allowed: it cannot reach anything outside.
 	AllowUnixSockets bool
+	// AllowListen leaves listen(2) alone (network.allowLocalBinding). By
+	// default a server cannot accept connections: inside its own network
+	// namespace nobody but itself could connect, so a listener has no
+	// legitimate client unless the policy says the server needs one.
+	AllowListen bool
 }
 
 // seccomp_data offsets (include/uapi/linux/seccomp.h); argument words are
@@ -53,6 +58,9 @@ func seccompProgram(opt SeccompOptions) ([]bpf.Instruction, error) {
 			retErrno(unix.EPERM),
 			retAllow,
 		}})
+	}
+	if !opt.AllowListen {
+		rules = append(rules, rule{unix.SYS_LISTEN, []bpf.Instruction{retErrno(unix.EPERM)}})
 	}
 	// Terminal injection into whatever terminal the server inherited; bwrap's
 	// --new-session already detaches it, this is the second lock.

@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/srt-mcp/srt-mcp/netfilter"
 	"github.com/srt-mcp/srt-mcp/sandbox"
 )
 
@@ -69,6 +70,11 @@ func Run(opt Options) int {
 		enlargePipe(f)
 	}
 
+	netPolicy, err := netfilter.NewPolicy(opt.Policy.Network.AllowedDomains, opt.Policy.Network.DeniedDomains)
+	if err != nil {
+		return FailClosed(opt.Stdin, opt.Stdout, stderr, err, sandbox.ExitUsage)
+	}
+
 	spec := sandbox.Spec{Policy: opt.Policy, Argv: opt.Argv, Env: opt.Env, Stdin: inR, Stdout: outW, Stderr: errW}
 	if opt.Debug {
 		spec.Trace = stderr
@@ -89,7 +95,19 @@ func Run(opt Options) int {
 		inflight: newInflight(),
 		stderr:   stderr,
 		errTail:  &tail{max: 10},
+		denials:  newLimiter(5 * time.Second),
 	}
+
+	// The proxies serve on listeners the sandbox hands over once its
+	// network namespace exists; they are the server's only route out.
+	go func() {
+		httpLn, socksLn, err := proc.Listeners()
+		if err != nil {
+			return // the sandbox failed before that; Ready reports why
+		}
+		p := &netfilter.Proxies{Guard: &netfilter.Guard{Policy: netPolicy}, OnDecision: r.onDecision}
+		p.Serve(httpLn, socksLn)
+	}()
 
 	// Signals for srt-mcp are meant for the server. SIGPIPE is caught so a
 	// vanished client turns into write errors instead of killing the shim
@@ -176,9 +194,10 @@ type run struct {
 	inflight *inflight
 	stderr   io.Writer
 	errTail  *tail
+	denials  *limiter
 
 	mu      sync.Mutex
-	failMsg string // set once the server is gone: answer requests directly
+	failMsg string // set once the sandbox failed: answer requests directly
 }
 
 // relayClient copies the client's messages to the server, recording
@@ -212,6 +231,23 @@ func (r *run) fromClient(e *Envelope) {
 func (r *run) fromServer(e *Envelope) {
 	if e.IsResponse() {
 		r.inflight.remove(e.ID)
+	}
+}
+
+// onDecision reports each network denial on stderr, one line per
+// destination at most every few seconds, so it shows in the MCP client's
+// server log without flooding it.
+func (r *run) onDecision(d netfilter.Decision) {
+	if d.Allowed {
+		return
+	}
+	target := fmt.Sprintf("%s:%d", d.Host, d.Port)
+	if suppressed, ok := r.denials.allow(target); ok {
+		more := ""
+		if suppressed > 0 {
+			more = fmt.Sprintf(" (and %d more times)", suppressed)
+		}
+		fmt.Fprintf(r.stderr, "srt-mcp: denied %s %s: %s%s\n", d.Protocol, target, d.Rule, more)
 	}
 }
 

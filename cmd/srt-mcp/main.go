@@ -13,6 +13,7 @@ import (
 	"os"
 
 	"github.com/srt-mcp/srt-mcp/internal/probe"
+	"github.com/srt-mcp/srt-mcp/netfilter"
 	"github.com/srt-mcp/srt-mcp/sandbox"
 	"github.com/srt-mcp/srt-mcp/shim"
 )
@@ -49,6 +50,16 @@ func run(args []string, stdin, stdout, stderr *os.File) int {
 		switch args[0] {
 		case sandbox.HelperCommand:
 			return sandbox.RunHelper(args[1:])
+		case sandbox.ConnectCommand:
+			if len(args) != 4 {
+				fmt.Fprintln(stderr, "usage: srt-mcp __connect PROXY HOST PORT")
+				return sandbox.ExitUsage
+			}
+			if err := netfilter.ConnectStdio(args[1], args[2], args[3]); err != nil {
+				fmt.Fprintln(stderr, "srt-mcp: connect:", err)
+				return 1
+			}
+			return 0
 		case "__probe":
 			if err := probe.Serve(); err != nil {
 				fmt.Fprintln(stderr, "probe:", err)

@@ -6,18 +6,24 @@ package probe
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
+	"golang.org/x/net/proxy"
 )
 
 // Name is the serverInfo.name the probe reports.
@@ -121,7 +127,114 @@ func New() *server.MCPServer {
 			}
 			return mcp.NewToolResultText(fmt.Sprintf("exit %d\n%s", status, out)), nil
 		})
+	s.AddTool(mcp.NewTool("http_get", mcp.WithDescription("GET a URL and return the status, the X-Proxy-Error header and the body."),
+		str("url", "URL to fetch"),
+		mcp.WithString("proxy", mcp.Description(`"env" (default: the proxy variables), "none", or a proxy URL`)),
+		mcp.WithBoolean("insecure", mcp.Description("skip TLS verification"))),
+		func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+			tr := &http.Transport{Proxy: http.ProxyFromEnvironment}
+			switch p := req.GetString("proxy", "env"); p {
+			case "env":
+			case "none":
+				tr.Proxy = nil
+			default:
+				u, err := url.Parse(p)
+				if err != nil {
+					return mcp.NewToolResultError(err.Error()), nil
+				}
+				tr.Proxy = http.ProxyURL(u)
+			}
+			if req.GetBool("insecure", false) {
+				tr.TLSClientConfig = &tls.Config{InsecureSkipVerify: true}
+			}
+			c := &http.Client{Transport: tr, Timeout: 10 * time.Second}
+			resp, err := c.Get(req.GetString("url", ""))
+			if err != nil {
+				return mcp.NewToolResultError(err.Error()), nil
+			}
+			defer resp.Body.Close()
+			body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+			return mcp.NewToolResultText(fmt.Sprintf("%d\n%s\n%s", resp.StatusCode, resp.Header.Get("X-Proxy-Error"), body)), nil
+		})
+	s.AddTool(mcp.NewTool("resolve", mcp.WithDescription("Resolve a host name with the system resolver."), str("host", "name")),
+		func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+			addrs, err := net.DefaultResolver.LookupHost(ctx, req.GetString("host", ""))
+			if err != nil {
+				return mcp.NewToolResultError(err.Error()), nil
+			}
+			return mcp.NewToolResultText(strings.Join(addrs, "\n")), nil
+		})
+	s.AddTool(mcp.NewTool("listen", mcp.WithDescription("Listen on a loopback port and connect to it.")),
+		func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				return mcp.NewToolResultError(err.Error()), nil
+			}
+			defer ln.Close()
+			c, err := net.Dial("tcp", ln.Addr().String())
+			if err != nil {
+				return mcp.NewToolResultError(err.Error()), nil
+			}
+			c.Close()
+			return mcp.NewToolResultText("listening on " + ln.Addr().String()), nil
+		})
+	s.AddTool(mcp.NewTool("socks_echo", mcp.WithDescription("Open n connections at once through the SOCKS5 proxy in ALL_PROXY to an echo server, round-trip a line on each, then close them all."),
+		str("address", "host:port of an echo server"), mcp.WithNumber("n", mcp.Required())),
+		func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+			n, err := socksEcho(os.Getenv("ALL_PROXY"), req.GetString("address", ""), req.GetInt("n", 1))
+			if err != nil {
+				return mcp.NewToolResultError(fmt.Sprintf("%d connections succeeded: %v", n, err)), nil
+			}
+			return mcp.NewToolResultText(fmt.Sprintf("%d connections echoed", n)), nil
+		})
 	return s
+}
+
+// socksEcho opens n concurrent tunnels through proxyURL (socks5h://host:port)
+// and echoes a line on each; all are open at the same time.
+func socksEcho(proxyURL, address string, n int) (int, error) {
+	u, err := url.Parse(proxyURL)
+	if err != nil || u.Scheme != "socks5h" {
+		return 0, fmt.Errorf("ALL_PROXY %q is not a socks5h URL", proxyURL)
+	}
+	d, err := proxy.SOCKS5("tcp", u.Host, nil, proxy.Direct)
+	if err != nil {
+		return 0, err
+	}
+	conns := make([]net.Conn, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			conns[i], errs[i] = d.Dial("tcp", address)
+		}()
+	}
+	wg.Wait()
+	defer func() {
+		for _, c := range conns {
+			if c != nil {
+				c.Close()
+			}
+		}
+	}()
+	ok := 0
+	for i, c := range conns {
+		if errs[i] != nil {
+			return ok, errs[i]
+		}
+		msg := []byte(fmt.Sprintf("line %d\n", i))
+		buf := make([]byte, len(msg))
+		if _, err := c.Write(msg); err != nil {
+			return ok, err
+		}
+		if _, err := io.ReadFull(c, buf); err != nil || string(buf) != string(msg) {
+			return ok, fmt.Errorf("echo %d: %q %v", i, buf, err)
+		}
+		ok++
+	}
+	return ok, nil
 }
 
 // Serve runs the probe on stdio.
