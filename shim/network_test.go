@@ -16,7 +16,7 @@ import (
 // server may or may not reach through the proxies.
 type hostServers struct {
 	web, tls, echo string // host:port
-	webHits            atomic.Int32
+	webHits        atomic.Int32
 }
 
 func startHostServers(t *testing.T) *hostServers {
