@@ -164,14 +164,14 @@ func BenchmarkRelay64MiB(b *testing.B) {
 							}
 							n += int64(k)
 						}
-						peak = max(peak, vmHWM(cmd.Process.Pid))
+						peak = max(peak, procStatus(cmd.Process.Pid, "VmHWM:"))
 						inW.Close()
 						io.Copy(io.Discard, outR)
 					} else {
 						if _, err := inW.Write(msg); err != nil {
 							b.Fatal(err)
 						}
-						peak = max(peak, vmHWM(cmd.Process.Pid))
+						peak = max(peak, procStatus(cmd.Process.Pid, "VmHWM:"))
 						inW.Close()
 						io.Copy(io.Discard, outR)
 					}
@@ -186,16 +186,17 @@ func BenchmarkRelay64MiB(b *testing.B) {
 	}
 }
 
-// vmHWM returns a live process's peak resident set size in KiB. Unlike the
-// rusage of a waited-for child, it does not include memory the process
-// shared with the benchmark before exec.
-func vmHWM(pid int) int64 {
+// procStatus reads a KiB field of a live process's /proc/PID/status, such
+// as VmHWM (peak resident set size). Unlike the rusage of a waited-for
+// child, VmHWM does not include memory the process shared with the
+// benchmark before exec.
+func procStatus(pid int, field string) int64 {
 	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
 	if err != nil {
 		return 0
 	}
 	for _, l := range strings.Split(string(data), "\n") {
-		if f := strings.Fields(l); len(f) >= 2 && f[0] == "VmHWM:" {
+		if f := strings.Fields(l); len(f) >= 2 && f[0] == field {
 			n, _ := strconv.ParseInt(f[1], 10, 64)
 			return n
 		}

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+
+	"github.com/srt-mcp/srt-mcp/internal/testbin"
 )
 
 // hostServers are services on the host's loopback that the sandboxed
@@ -159,5 +161,47 @@ func TestCurlThroughTheProxies(t *testing.T) {
 	// Plain curl picks up the environment and is refused with the reason.
 	if out := run("-D", "-", "-o", "/dev/null", "http://unlisted.example/"); !strings.Contains(out, "403") || !strings.Contains(out, "X-Proxy-Error: not in network.allowedDomains") {
 		t.Errorf("curl to an unlisted host: %s", out)
+	}
+}
+
+func TestSSHProxyCommand(t *testing.T) {
+	h := startHostServers(t)
+	w := newWorld(t)
+	s := w.settings(t, `{"network": {"allowedDomains": ["localhost"]}}`)
+	c := connect(t, w, "--settings", s)
+	// GIT_SSH_COMMAND runs srt-mcp __connect as ssh's ProxyCommand; here it
+	// carries a line to the host's echo server through the SOCKS5 proxy.
+	out, _ := call(t, c, "run", map[string]any{"argv": []string{"sh", "-c",
+		`printf 'over socks\n' | "$0" __connect 127.0.0.1:1080 localhost ` + port(h.echo), testbin.SrtMCP(t)}})
+	if out != "exit 0\nover socks\n" {
+		t.Errorf("srt-mcp __connect: %q", out)
+	}
+	out, _ = call(t, c, "run", map[string]any{"argv": []string{"sh", "-c",
+		`printf x | "$0" __connect 127.0.0.1:1080 unlisted.example 22`, testbin.SrtMCP(t)}})
+	if !strings.Contains(out, "not allowed by ruleset") {
+		t.Errorf("srt-mcp __connect to an unlisted host: %q", out)
+	}
+}
+
+func TestNodeFetchFailsClosed(t *testing.T) {
+	if _, err := exec.LookPath("node"); err != nil {
+		t.Skip("node is not installed")
+	}
+	h := startHostServers(t)
+	w := newWorld(t)
+	c := connect(t, w)
+	// Node's fetch honours the proxy variables only from Node 22.21/24 on
+	// (NODE_USE_ENV_PROXY); older versions try to connect directly. Either
+	// way nothing gets out: a 403 from the proxy, or no route at all.
+	script := `fetch(process.argv[1]).then(r => console.log("status " + r.status)).catch(e => console.log("failed " + (e.cause && e.cause.code)))`
+	hits := h.webHits.Load()
+	for _, url := range []string{"http://unlisted.example/", "http://127.0.0.1:" + port(h.web) + "/"} {
+		out := mustSucceed(t, c, "node fetch", "run", map[string]any{"argv": []string{"node", "-e", script, url}})
+		if strings.Contains(out, "status 200") || !(strings.Contains(out, "status 403") || strings.Contains(out, "failed ")) {
+			t.Errorf("node fetch %s: %q", url, out)
+		}
+	}
+	if h.webHits.Load() != hits {
+		t.Error("node's fetch reached the host's web server")
 	}
 }

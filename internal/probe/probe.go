@@ -5,6 +5,7 @@
 package probe
 
 import (
+	"bufio"
 	"context"
 	"crypto/tls"
 	"fmt"
@@ -187,7 +188,121 @@ func New() *server.MCPServer {
 			}
 			return mcp.NewToolResultText(fmt.Sprintf("%d connections echoed", n)), nil
 		})
+	s.AddTool(mcp.NewTool("netbench", mcp.WithDescription("Measure TCP connection set-up (median of `dials`) and bulk upload throughput of `bytes` to a sink server, directly or through an HTTP proxy with CONNECT."),
+		str("address", "host:port of a sink server (reads to EOF, then closes)"),
+		mcp.WithString("proxy", mcp.Description(`"none" or an HTTP proxy address host:port`)),
+		mcp.WithNumber("bytes"), mcp.WithNumber("dials")),
+		func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+			out, err := netbench(req.GetString("address", ""), req.GetString("proxy", "none"), req.GetInt("bytes", 0), req.GetInt("dials", 0))
+			if err != nil {
+				return mcp.NewToolResultError(err.Error()), nil
+			}
+			return mcp.NewToolResultText(out), nil
+		})
+	s.AddTool(mcp.NewTool("tunnels_hold", mcp.WithDescription("Open n tunnels at once through the SOCKS5 proxy in ALL_PROXY, send a byte on each, and keep them open until the server closes them."),
+		str("address", "host:port"), mcp.WithNumber("n", mcp.Required())),
+		func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+			n, err := tunnelsHold(os.Getenv("ALL_PROXY"), req.GetString("address", ""), req.GetInt("n", 1))
+			if err != nil {
+				return mcp.NewToolResultError(fmt.Sprintf("%d tunnels: %v", n, err)), nil
+			}
+			return mcp.NewToolResultText(fmt.Sprintf("%d tunnels held", n)), nil
+		})
 	return s
+}
+
+// dialVia connects to address directly, or with an HTTP CONNECT through
+// the proxy at proxyAddr.
+func dialVia(proxyAddr, address string) (net.Conn, error) {
+	if proxyAddr == "none" {
+		return net.Dial("tcp", address)
+	}
+	c, err := net.Dial("tcp", proxyAddr)
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(c, "CONNECT %s HTTP/1.1\r\nHost: %s\r\n\r\n", address, address)
+	br := bufio.NewReader(c)
+	resp, err := http.ReadResponse(br, &http.Request{Method: http.MethodConnect})
+	if err != nil || resp.StatusCode != http.StatusOK || br.Buffered() > 0 {
+		c.Close()
+		if err == nil {
+			err = fmt.Errorf("CONNECT: %s", resp.Status)
+		}
+		return nil, err
+	}
+	return c, nil
+}
+
+func netbench(address, proxyAddr string, size, dials int) (string, error) {
+	var setups []time.Duration
+	for range dials {
+		t0 := time.Now()
+		c, err := dialVia(proxyAddr, address)
+		if err != nil {
+			return "", err
+		}
+		setups = append(setups, time.Since(t0))
+		c.Close()
+	}
+	sort.Slice(setups, func(i, j int) bool { return setups[i] < setups[j] })
+	var p50 time.Duration
+	if len(setups) > 0 {
+		p50 = setups[len(setups)/2]
+	}
+	var mbps float64
+	if size > 0 {
+		c, err := dialVia(proxyAddr, address)
+		if err != nil {
+			return "", err
+		}
+		buf := make([]byte, 256<<10)
+		t0 := time.Now()
+		for sent := 0; sent < size; {
+			k := min(len(buf), size-sent)
+			if _, err := c.Write(buf[:k]); err != nil {
+				c.Close()
+				return "", err
+			}
+			sent += k
+		}
+		c.(interface{ CloseWrite() error }).CloseWrite()
+		io.Copy(io.Discard, c) // the sink closes once it has read everything
+		mbps = float64(size) / time.Since(t0).Seconds() / 1e6
+		c.Close()
+	}
+	return fmt.Sprintf("setup_p50_us=%.1f throughput_MBps=%.1f", float64(p50.Nanoseconds())/1000, mbps), nil
+}
+
+func tunnelsHold(proxyURL, address string, n int) (int, error) {
+	u, err := url.Parse(proxyURL)
+	if err != nil || u.Scheme != "socks5h" {
+		return 0, fmt.Errorf("ALL_PROXY %q is not a socks5h URL", proxyURL)
+	}
+	d, err := proxy.SOCKS5("tcp", u.Host, nil, proxy.Direct)
+	if err != nil {
+		return 0, err
+	}
+	conns := make([]net.Conn, 0, n)
+	defer func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	for range n {
+		c, err := d.Dial("tcp", address)
+		if err != nil {
+			return len(conns), err
+		}
+		conns = append(conns, c)
+		if _, err := c.Write([]byte{1}); err != nil {
+			return len(conns), err
+		}
+	}
+	for _, c := range conns {
+		io.Copy(io.Discard, c)
+	}
+	return len(conns), nil
 }
 
 // socksEcho opens n concurrent tunnels through proxyURL (socks5h://host:port)
