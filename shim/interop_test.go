@@ -54,3 +54,29 @@ func TestRealNodeServer(t *testing.T) {
 		t.Error("the server wrote outside the project")
 	}
 }
+
+// TestNpxThroughTheProxy launches a server the way most MCP configs do,
+// with npx -y, so npm itself has to fetch the package through srt-mcp's
+// proxy: the registry is the only allowed domain, and the npm cache the
+// only writable place besides the project.
+func TestNpxThroughTheProxy(t *testing.T) {
+	if _, err := exec.LookPath("npx"); err != nil {
+		t.Skip("npx is not installed")
+	}
+	if out, err := exec.Command("npm", "view", "@modelcontextprotocol/server-memory", "version").CombinedOutput(); err != nil {
+		t.Skipf("the npm registry is unreachable from this machine: %v\n%s", err, out)
+	}
+	w := newWorld(t)
+	if err := os.MkdirAll(filepath.Join(w.home, ".npm"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	s := w.settings(t, `{"network": {"allowedDomains": ["registry.npmjs.org"]}, "filesystem": {"allowWrite": [".", "~/.npm"]}}`)
+	c, info := start(t, w, []string{"npx", "-y", "@modelcontextprotocol/server-memory@2025.9.25"}, "--settings", s)
+	if info.Name != "memory-server" {
+		t.Errorf("server %q, want memory-server", info.Name)
+	}
+	tools, err := c.ListTools(ctxT(t), mcpListTools())
+	if err != nil || len(tools.Tools) == 0 {
+		t.Fatalf("tools/list: %v", err)
+	}
+}
