@@ -24,7 +24,9 @@ type Decision struct {
 	Port     int
 	Addr     netip.Addr // the address connected to (when allowed)
 	Allowed  bool
-	Rule     string // the rule or reason that decided
+	// WouldDeny: allowed only because of learn mode; the policy refuses it.
+	WouldDeny bool
+	Rule      string // the rule or reason that decided
 }
 
 // Guard decides destinations: the domain policy, then, for names, the
@@ -36,6 +38,11 @@ type Guard struct {
 	Resolver Resolver
 	// LookupTimeout bounds a DNS lookup (default 5s).
 	LookupTimeout time.Duration
+	// Learn lets destinations the domain rules refuse through, marked
+	// WouldDeny, to learn what a server needs. The destination guard still
+	// refuses non-public addresses that are not named: learning must not
+	// open the way to cloud metadata or the local network.
+	Learn bool
 }
 
 // Check decides host:port for protocol and returns the address to dial.
@@ -55,7 +62,10 @@ func (g *Guard) Check(ctx context.Context, protocol, rawHost string, port int) (
 	d.Host = host
 	v := g.Policy.Decide(host, port)
 	if !v.Allowed {
-		return deny(v.Rule)
+		if !g.Learn {
+			return deny(v.Rule)
+		}
+		d.WouldDeny = true
 	}
 	var addrs []netip.Addr
 	if a, ok := ParseIP(host); ok {
@@ -81,7 +91,7 @@ func (g *Guard) Check(ctx context.Context, protocol, rawHost string, port int) (
 	var refused string
 	for _, a := range addrs {
 		a = a.Unmap()
-		if rule, denied := g.Policy.DeniedAddr(a, port); denied {
+		if rule, denied := g.Policy.DeniedAddr(a, port); denied && !g.Learn {
 			refused = fmt.Sprintf("%s resolves to %s: %s", host, a, rule)
 			continue
 		}

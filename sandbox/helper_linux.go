@@ -31,12 +31,15 @@ func RunHelper(args []string) int {
 		return ExitSandbox
 	}
 	var opt SeccompOptions
+	observe := false
 	for len(args) > 0 && args[0] != "--" {
 		switch args[0] {
 		case "--allow-unix-sockets":
 			opt.AllowUnixSockets = true
 		case "--allow-listen":
 			opt.AllowListen = true
+		case "--observe":
+			observe = true
 		default:
 			return fail(fmt.Errorf("unknown option %q", args[0]))
 		}
@@ -50,7 +53,8 @@ func RunHelper(args []string) int {
 	if err != nil {
 		return fail(fmt.Errorf("%s: not found inside the sandbox (is it on PATH, and outside denyRead?): %w", argv[0], err))
 	}
-	if err := handOverProxyListeners(); err != nil {
+	listeners, err := proxyListeners()
+	if err != nil {
 		return fail(err)
 	}
 	// Nothing of ours may leak into the server: mark every inherited
@@ -59,7 +63,26 @@ func RunHelper(args []string) int {
 	if err := unix.CloseRange(3, ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err != nil {
 		return fail(fmt.Errorf("close_range: %w", err))
 	}
-	if err := installSeccomp(opt); err != nil {
+	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
+		return fail(fmt.Errorf("prctl(PR_SET_NO_NEW_PRIVS): %w", err))
+	}
+	// The observing filter first: if the kernel cannot notify, the
+	// enforcing filter refuses unix sockets by itself.
+	notifyFD := -1
+	if observe {
+		if notifyFD, err = installNotify(!opt.AllowUnixSockets); err != nil {
+			fmt.Fprintf(os.Stderr, "srt-mcp: note: violations inside the sandbox will not be reported: %v\n", err)
+			notifyFD = -1
+		}
+	}
+	enforce := opt
+	if notifyFD >= 0 {
+		enforce.AllowUnixSockets = true // refused by the supervisor instead, and reported
+	}
+	if err := installSeccomp(enforce); err != nil {
+		return fail(err)
+	}
+	if err := handOver(listeners, notifyFD); err != nil {
 		return fail(err)
 	}
 	if _, err := ready.WriteString("ok\n"); err != nil {
@@ -80,33 +103,43 @@ const (
 	ProxySOCKSAddr = "127.0.0.1:1080"
 )
 
-// handOverProxyListeners creates the proxies' listening sockets inside the
-// sandbox's network namespace and sends them to srt-mcp on the host over
-// the inherited socketpair. The host accepts connections on them directly:
-// no forwarding process stays in the sandbox, and no socket file of the
-// host is visible inside. The helper keeps no copy.
-func handOverProxyListeners() error {
+// proxyListeners creates the proxies' listening sockets inside the
+// sandbox's network namespace.
+func proxyListeners() ([]int, error) {
 	var fds []int
-	defer func() {
-		for _, fd := range fds {
-			unix.Close(fd)
-		}
-	}()
 	for _, port := range []int{3128, 1080} {
 		fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 		if err != nil {
-			return fmt.Errorf("proxy listener: %w", err)
+			return nil, fmt.Errorf("proxy listener: %w", err)
 		}
 		fds = append(fds, fd)
 		if err := unix.Bind(fd, &unix.SockaddrInet4{Port: port, Addr: [4]byte{127, 0, 0, 1}}); err != nil {
-			return fmt.Errorf("proxy listener on 127.0.0.1:%d: %w", port, err)
+			return nil, fmt.Errorf("proxy listener on 127.0.0.1:%d: %w", port, err)
 		}
 		if err := unix.Listen(fd, 4096); err != nil {
-			return fmt.Errorf("proxy listener: %w", err)
+			return nil, fmt.Errorf("proxy listener: %w", err)
 		}
 	}
-	if err := unix.Sendmsg(fdNet, []byte{'L'}, unix.UnixRights(fds...), nil, 0); err != nil {
+	return fds, nil
+}
+
+// handOver sends the proxy listeners, and the observing filter's listener
+// when there is one, to srt-mcp on the host over the inherited socketpair,
+// and keeps no copy. The host accepts connections on the proxy sockets
+// directly: no forwarding process stays in the sandbox, and no socket file
+// of the host is visible inside.
+func handOver(listeners []int, notifyFD int) error {
+	fds, tag := listeners, []byte{'L'}
+	if notifyFD >= 0 {
+		fds, tag = append(append([]int(nil), listeners...), notifyFD), []byte{'N'}
+	}
+	err := unix.Sendmsg(fdNet, tag, unix.UnixRights(fds...), nil, 0)
+	for _, fd := range fds {
+		unix.Close(fd)
+	}
+	unix.Close(fdNet)
+	if err != nil {
 		return fmt.Errorf("handing the proxy listeners to srt-mcp: %w", err)
 	}
-	return unix.Close(fdNet)
+	return nil
 }

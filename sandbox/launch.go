@@ -15,6 +15,9 @@ type Spec struct {
 	Stderr *os.File
 	// Trace, when set, receives the bubblewrap command line (--debug).
 	Trace io.Writer
+	// Observe asks for filesystem and unix-socket violations to be reported
+	// through a seccomp supervisor (Process.Handover).
+	Observe bool
 }
 
 // UnavailableError says the sandbox cannot be applied on this machine and

@@ -26,7 +26,11 @@ type Process struct {
 	statusOnce sync.Once
 	status     *os.File
 	net        *os.File // host end of the socketpair for the proxy listeners
-	initPID    int      // host PID of the sandbox's PID 1 (bwrap's init)
+
+	// Mounts is the filesystem view the sandbox was built with, for judging
+	// observed accesses.
+	Mounts  []Mount
+	initPID int // host PID of the sandbox's PID 1 (bwrap's init)
 }
 
 // Start launches the server inside bubblewrap. It returns once bwrap runs;
@@ -86,13 +90,17 @@ func Start(spec Spec) (*Process, error) {
 		extra = append(extra, f)
 		return fdFirstData + len(dataFiles) - 1
 	}
-	args := bwrapArgs(spec.Policy, spec.Policy.Mounts(), nextData)
+	mounts := spec.Policy.Mounts()
+	args := bwrapArgs(spec.Policy, mounts, nextData)
 	args = append(args, "/proc/self/fd/"+strconv.Itoa(fdSelf), HelperCommand)
 	if spec.Policy.Network.AllowAllUnixSockets {
 		args = append(args, "--allow-unix-sockets")
 	}
 	if spec.Policy.Network.AllowLocalBinding {
 		args = append(args, "--allow-listen")
+	}
+	if spec.Observe {
+		args = append(args, "--observe")
 	}
 	args = append(args, "--")
 	args = append(args, spec.Argv...)
@@ -113,45 +121,76 @@ func Start(spec Spec) (*Process, error) {
 		netHost.Close()
 		return nil, &UnavailableError{Reason: "starting bubblewrap: " + err.Error()}
 	}
-	return &Process{cmd: cmd, ready: readyR, status: statusR, net: netHost}, nil
+	return &Process{cmd: cmd, ready: readyR, status: statusR, net: netHost, Mounts: mounts}, nil
 }
 
-// Listeners receives the proxies' listening sockets, which the helper
-// created inside the sandbox's network namespace (127.0.0.1:3128 for HTTP,
-// 127.0.0.1:1080 for SOCKS5). It blocks until they arrive or the helper is
-// gone.
-func (p *Process) Listeners() (httpLn, socksLn net.Listener, err error) {
+// Handover is what the sandbox hands to srt-mcp once its namespaces
+// exist: the proxies' listening sockets (127.0.0.1:3128 for HTTP,
+// 127.0.0.1:1080 for SOCKS5, inside the sandbox's network namespace) and,
+// when the kernel supports it, the supervisor of the observing seccomp
+// filter.
+type Handover struct {
+	HTTP, SOCKS net.Listener
+	Supervisor  *Supervisor // nil when violations cannot be observed
+}
+
+// Handover blocks until the helper has sent its descriptors, or is gone.
+func (p *Process) Handover() (*Handover, error) {
 	defer p.net.Close()
 	buf := make([]byte, 1)
-	oob := make([]byte, unix.CmsgSpace(2*4))
+	oob := make([]byte, unix.CmsgSpace(3*4))
 	n, oobn, _, _, err := unix.Recvmsg(int(p.net.Fd()), buf, oob, unix.MSG_CMSG_CLOEXEC)
 	if err != nil || n == 0 {
-		return nil, nil, fmt.Errorf("the sandbox did not hand over its proxy listeners (%v)", err)
+		return nil, fmt.Errorf("the sandbox did not hand over its descriptors (%v)", err)
 	}
 	msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
 	if err != nil || len(msgs) != 1 {
-		return nil, nil, fmt.Errorf("proxy listeners: bad control message (%v)", err)
+		return nil, fmt.Errorf("sandbox handover: bad control message (%v)", err)
 	}
 	fds, err := unix.ParseUnixRights(&msgs[0])
-	if err != nil || len(fds) != 2 {
+	want := 2
+	if buf[0] == 'N' {
+		want = 3
+	}
+	if err != nil || len(fds) != want {
 		for _, fd := range fds {
 			unix.Close(fd)
 		}
-		return nil, nil, fmt.Errorf("proxy listeners: want 2 descriptors, got %d (%v)", len(fds), err)
+		return nil, fmt.Errorf("sandbox handover: want %d descriptors, got %d (%v)", want, len(fds), err)
 	}
-	lns := make([]net.Listener, 2)
-	for i, fd := range fds {
-		f := os.NewFile(uintptr(fd), "proxy-listener")
-		lns[i], err = net.FileListener(f) // dups the descriptor
-		f.Close()
-		if err != nil {
-			for _, l := range lns[:i] {
+	h := &Handover{}
+	closeAll := func() {
+		for _, fd := range fds {
+			unix.Close(fd)
+		}
+		for _, l := range []net.Listener{h.HTTP, h.SOCKS} {
+			if l != nil {
 				l.Close()
 			}
-			return nil, nil, fmt.Errorf("proxy listener: %w", err)
 		}
 	}
-	return lns[0], lns[1], nil
+	for i, dst := range []*net.Listener{&h.HTTP, &h.SOCKS} {
+		f := os.NewFile(uintptr(fds[i]), "proxy-listener")
+		l, err := net.FileListener(f) // dups the descriptor
+		f.Close()
+		fds[i] = -1
+		if err != nil {
+			closeAll()
+			return nil, fmt.Errorf("proxy listener: %w", err)
+		}
+		*dst = l
+	}
+	if want == 3 {
+		sup, err := NewSupervisor(fds[2])
+		if err != nil {
+			// Without a supervisor every observed syscall in the sandbox
+			// would block: closing the listener makes them fail (ENOSYS).
+			closeAll()
+			return nil, err
+		}
+		h.Supervisor = sup
+	}
+	return h, nil
 }
 
 // Ready blocks until the helper inside the sandbox reports that seccomp is

@@ -115,9 +115,10 @@ var auditArch = map[string]uint32{
 	"arm64": unix.AUDIT_ARCH_AARCH64,
 }
 
-// installSeccomp sets no_new_privs and loads the filter on the calling
-// thread. The caller must hold runtime.LockOSThread and exec from the same
-// thread: the filter is per thread and survives execve.
+// installSeccomp loads the enforcing filter on the calling thread, which
+// must already have no_new_privs. The caller must hold runtime.LockOSThread
+// and exec from the same thread: the filter is per thread and survives
+// execve.
 func installSeccomp(opt SeccompOptions) error {
 	insns, err := seccompProgram(opt)
 	if err != nil {
@@ -132,9 +133,6 @@ func installSeccomp(opt SeccompOptions) error {
 		filter[i] = unix.SockFilter{Code: r.Op, Jt: r.Jt, Jf: r.Jf, K: r.K}
 	}
 	prog := unix.SockFprog{Len: uint16(len(filter)), Filter: &filter[0]}
-	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
-		return fmt.Errorf("prctl(PR_SET_NO_NEW_PRIVS): %w", err)
-	}
 	if _, _, errno := unix.RawSyscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, 0, uintptr(unsafe.Pointer(&prog))); errno != 0 {
 		return fmt.Errorf("seccomp(SECCOMP_SET_MODE_FILTER): %w", errno)
 	}

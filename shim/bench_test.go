@@ -36,35 +36,56 @@ func serverCommand(b *testing.B, wrapped bool, server ...string) *exec.Cmd {
 }
 
 // BenchmarkStartup measures spawn to initialize response, then shutdown by
-// stdin EOF, of the probe MCP server.
+// stdin EOF, of the probe MCP server (Go) and of the reference filesystem
+// server (Node.js, from npm). "srt-mcp" runs with the seccomp supervisor
+// that reports filesystem violations, "srt-mcp-noobserve" without it
+// (--observe=false), so the difference is the supervisor's cost.
 func BenchmarkStartup(b *testing.B) {
-	for _, mode := range []string{"direct", "srt-mcp"} {
-		b.Run(mode, func(b *testing.B) {
-			dir := testbin.HostTempDir(b)
-			srv := testbin.Probe(b)
-			var firstByte []time.Duration
-			for b.Loop() {
-				cmd := serverCommand(b, mode == "srt-mcp", srv)
-				cmd.Dir = dir
-				in, _ := cmd.StdinPipe()
-				out, _ := cmd.StdoutPipe()
-				start := time.Now()
-				if err := cmd.Start(); err != nil {
-					b.Fatal(err)
+	servers := map[string]func(b *testing.B) []string{
+		"probe": func(b *testing.B) []string { return []string{testbin.Probe(b)} },
+		"node": func(b *testing.B) []string {
+			return []string{npmServer(b, "@modelcontextprotocol/server-filesystem@2025.8.21", "mcp-server-filesystem"), "."}
+		},
+	}
+	for _, srv := range []string{"probe", "node"} {
+		for _, mode := range []string{"direct", "srt-mcp", "srt-mcp-noobserve"} {
+			b.Run(srv+"/"+mode, func(b *testing.B) {
+				dir := testbin.HostTempDir(b)
+				server := servers[srv](b)
+				var firstByte []time.Duration
+				for b.Loop() {
+					var cmd *exec.Cmd
+					switch mode {
+					case "direct":
+						cmd = exec.Command(server[0], server[1:]...)
+					case "srt-mcp":
+						cmd = serverCommand(b, true, server...)
+					default:
+						testbin.RequireBwrap(b)
+						cmd = exec.Command(testbin.SrtMCP(b), append([]string{"--observe=false", "--"}, server...)...)
+					}
+					cmd.Dir = dir
+					cmd.Env = append(os.Environ(), "XDG_STATE_HOME="+dir)
+					in, _ := cmd.StdinPipe()
+					out, _ := cmd.StdoutPipe()
+					start := time.Now()
+					if err := cmd.Start(); err != nil {
+						b.Fatal(err)
+					}
+					io.WriteString(in, initialize+"\n")
+					line, err := bufio.NewReader(out).ReadBytes('\n')
+					if err != nil || !bytes.Contains(line, []byte(`"serverInfo"`)) {
+						b.Fatalf("initialize: %q %v", line, err)
+					}
+					firstByte = append(firstByte, time.Since(start))
+					in.Close()
+					if err := cmd.Wait(); err != nil {
+						b.Fatal(err)
+					}
 				}
-				io.WriteString(in, initialize+"\n")
-				line, err := bufio.NewReader(out).ReadBytes('\n')
-				if err != nil || !bytes.Contains(line, []byte(`"serverInfo"`)) {
-					b.Fatalf("initialize: %q %v", line, err)
-				}
-				firstByte = append(firstByte, time.Since(start))
-				in.Close()
-				if err := cmd.Wait(); err != nil {
-					b.Fatal(err)
-				}
-			}
-			b.ReportMetric(float64(median(firstByte).Microseconds())/1000, "init-p50-ms")
-		})
+				b.ReportMetric(float64(median(firstByte).Microseconds())/1000, "init-p50-ms")
+			})
+		}
 	}
 }
 

@@ -2,7 +2,9 @@ package shim
 
 import (
 	"bytes"
+	"encoding/hex"
 	"encoding/json"
+	"hash"
 )
 
 // Envelope is what the shim learns about one JSON-RPC message while its
@@ -20,6 +22,13 @@ type Envelope struct {
 	// ServerName is result.serverInfo.name (initialize and
 	// server/discover responses).
 	ServerName string
+	// ArgNames are the top-level keys of params.arguments (tools/call),
+	// at most maxArgNames of them. The values are never kept.
+	ArgNames []string
+	// ArgDigest is a keyed digest of the raw params.arguments object (when
+	// the Scanner has a digest key): equal arguments give equal digests
+	// without the values being recorded.
+	ArgDigest string
 	// Malformed is set when the line is not one well-formed JSON object or
 	// batch array; the fields above hold whatever was recognised before.
 	Malformed bool
@@ -37,7 +46,8 @@ func (e *Envelope) IsResponse() bool {
 const (
 	maxCapture  = 1024 // id, method, names: longer values are not captured
 	maxKey      = 64   // longer keys cannot be one we look for
-	trackLevels = 8    // container kinds remembered; deeper levels only counted
+	maxArgNames = 64
+	trackLevels = 8 // container kinds remembered; deeper levels only counted
 )
 
 type scanState uint8
@@ -80,9 +90,17 @@ type Scanner struct {
 	bsRun     int // backslashes at the end of the string read so far
 	capture   int
 	buf       []byte // the captured string or literal, with quotes
+	seg       []byte // the segment being scanned
 	overflow  bool
 	env       Envelope
 	inMessage bool // an envelope is being filled
+
+	// Digest of params.arguments, fed with the raw bytes as they pass.
+	newDigest func() hash.Hash // nil: no digest
+	digest    hash.Hash
+	digestAt  int // index in the current segment from which bytes are not yet digested
+	digestLvl int // container depth the arguments object closes back to
+	pos       int // index in the current segment just past the byte being handled
 }
 
 // NewScanner returns a Scanner that calls emit once per message (each
@@ -91,6 +109,11 @@ type Scanner struct {
 func NewScanner(emit func(*Envelope)) *Scanner {
 	return &Scanner{emit: emit, buf: make([]byte, 0, 128)}
 }
+
+// DigestArguments makes the scanner compute Envelope.ArgDigest with the
+// hash newDigest returns (an HMAC, so that short secrets cannot be found by
+// hashing guesses).
+func (s *Scanner) DigestArguments(newDigest func() hash.Hash) { s.newDigest = newDigest }
 
 // Scan consumes the next bytes of the stream.
 func (s *Scanner) Scan(p []byte) {
@@ -117,7 +140,7 @@ func (s *Scanner) endLine() {
 	if s.inMessage {
 		s.emitEnvelope()
 	}
-	*s = Scanner{emit: s.emit, buf: s.buf[:0]}
+	*s = Scanner{emit: s.emit, buf: s.buf[:0], newDigest: s.newDigest}
 }
 
 func (s *Scanner) beginMessage() {
@@ -139,6 +162,13 @@ func (s *Scanner) bad() {
 }
 
 func (s *Scanner) scanSegment(p []byte) {
+	s.digestAt = 0
+	defer func() {
+		if s.digest != nil && s.digestAt < len(p) {
+			s.digest.Write(p[s.digestAt:])
+		}
+	}()
+	s.seg = p
 	for i := 0; i < len(p); {
 		switch s.state {
 		case stBad:
@@ -158,6 +188,7 @@ func (s *Scanner) scanSegment(p []byte) {
 		}
 		c := p[i]
 		i++
+		s.pos = i
 		if c == ' ' || c == '\t' || c == '\r' {
 			continue
 		}
@@ -234,6 +265,11 @@ func (s *Scanner) valueStart(c byte) {
 			s.beginMessage()
 		}
 		s.noteContainerValue(key)
+		if c == '{' && key == "arguments" && s.path("params") && s.newDigest != nil && s.digest == nil {
+			s.digest = s.newDigest()
+			s.digestAt = s.pos - 1 // from the opening brace
+			s.digestLvl = s.depth
+		}
 		s.depth++
 		if s.depth <= trackLevels {
 			s.kinds[s.depth] = c
@@ -282,6 +318,12 @@ func (s *Scanner) closeContainer(opener byte) {
 		return
 	}
 	s.depth--
+	if s.digest != nil && s.depth == s.digestLvl {
+		s.digest.Write(s.seg[s.digestAt:s.pos])
+		s.env.ArgDigest = "hmac-sha256:" + hex.EncodeToString(s.digest.Sum(nil))[:32]
+		s.digest = nil
+		s.digestAt = s.pos
+	}
 	if s.msgLevel == 2 && s.depth == 1 && s.inMessage {
 		s.emitEnvelope() // end of one batch element
 	}
@@ -436,6 +478,9 @@ func (s *Scanner) finishString() {
 		}
 		if s.depth <= trackLevels {
 			s.keys[s.depth] = key
+		}
+		if s.path("params", "arguments") && len(s.env.ArgNames) < maxArgNames && !s.overflow {
+			s.env.ArgNames = append(s.env.ArgNames, key)
 		}
 		s.state = stColon
 		return

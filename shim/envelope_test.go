@@ -2,7 +2,13 @@ package shim
 
 import (
 	"bytes"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"hash"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -18,8 +24,14 @@ func scanAll(input []byte, n int) []Envelope {
 		if e.ID == nil {
 			c.ID = nil
 		}
+		c.ArgNames = append([]string(nil), e.ArgNames...)
+		if e.ArgNames == nil {
+			c.ArgNames = nil
+		}
+		c.ArgDigest = "" // compared separately (TestScannerArgumentDigest)
 		out = append(out, c)
 	})
+	sc.DigestArguments(testDigest)
 	if n == 0 {
 		sc.Scan(input)
 		return out
@@ -39,9 +51,9 @@ func TestScannerEnvelopes(t *testing.T) {
 		want []Envelope
 	}{
 		{"request", `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"fetch","arguments":{"name":"not this","url":"x"}}}` + "\n",
-			[]Envelope{{ID: []byte("1"), Method: "tools/call", ToolName: "fetch"}}},
+			[]Envelope{{ID: []byte("1"), Method: "tools/call", ToolName: "fetch", ArgNames: []string{"name", "url"}}}},
 		{"key order and spacing", ` { "params" : { "arguments" : { "x" : [1, {"name":"deep"}] }, "name" : "t" } , "method":"tools/call" , "id" : "a\"b" }` + "\r\n",
-			[]Envelope{{ID: []byte(`"a\"b"`), Method: "tools/call", ToolName: "t"}}},
+			[]Envelope{{ID: []byte(`"a\"b"`), Method: "tools/call", ToolName: "t", ArgNames: []string{"x"}}}},
 		{"big integer id kept as written", `{"id":12345678901234567891,"method":"ping"}` + "\n",
 			[]Envelope{{ID: []byte("12345678901234567891"), Method: "ping"}}},
 		{"response", `{"jsonrpc":"2.0","id":"x","result":{"content":[{"type":"text","text":"}\"{"}]}}` + "\n",
@@ -79,6 +91,46 @@ func TestScannerEnvelopes(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func testDigest() hash.Hash { return hmac.New(sha256.New, []byte("test key")) }
+
+// digests returns the ArgDigest of each message in input, scanned in
+// chunks of n bytes.
+func digests(input string, n int) []string {
+	var out []string
+	sc := NewScanner(func(e *Envelope) { out = append(out, e.ArgDigest) })
+	sc.DigestArguments(testDigest)
+	for p := []byte(input); len(p) > 0; {
+		k := min(n, len(p))
+		sc.Scan(p[:k])
+		p = p[k:]
+	}
+	return out
+}
+
+func TestScannerArgumentDigest(t *testing.T) {
+	in := `{"id":1,"method":"tools/call","params":{"name":"a","arguments":{"token":"s3cret","n":[1,{"x":"}"}]}}}` + "\n" +
+		`{"id":2,"method":"tools/call","params":{"arguments":{"token":"s3cret","n":[1,{"x":"}"}]},"name":"b"}}` + "\n" +
+		`{"id":3,"method":"tools/call","params":{"name":"a","arguments":{"token":"other","n":[1,{"x":"}"}]}}}` + "\n" +
+		`{"id":4,"method":"ping"}` + "\n"
+	whole := digests(in, len(in))
+	if len(whole) != 4 || whole[0] == "" || whole[0] != whole[1] || whole[0] == whole[2] || whole[3] != "" {
+		t.Fatalf("digests %q: want equal for equal arguments, different otherwise, none without arguments", whole)
+	}
+	mac := hmac.New(sha256.New, []byte("test key"))
+	mac.Write([]byte(`{"token":"s3cret","n":[1,{"x":"}"}]}`))
+	if want := "hmac-sha256:" + hex.EncodeToString(mac.Sum(nil))[:32]; whole[0] != want {
+		t.Errorf("digest %s, want the HMAC of the raw arguments object %s", whole[0], want)
+	}
+	for _, n := range []int{1, 2, 5, 13} {
+		if got := digests(in, n); !slices.Equal(got, whole) {
+			t.Errorf("chunk size %d: %q, want %q", n, got, whole)
+		}
+	}
+	if strings.Contains(strings.Join(whole, ""), "s3cret") {
+		t.Error("a digest contains the secret")
 	}
 }
 
@@ -128,6 +180,7 @@ func reference(line []byte) (Envelope, bool) {
 		if r, ok := params["requestId"]; ok {
 			e.RequestID = scalar(r)
 		}
+		e.ArgNames = objectKeys(params["arguments"])
 	}
 	var result struct {
 		ServerInfo map[string]json.RawMessage `json:"serverInfo"`
@@ -139,6 +192,35 @@ func reference(line []byte) (Envelope, bool) {
 		}
 	}
 	return e, true
+}
+
+// objectKeys lists the keys of a JSON object in order (nil for anything
+// else, or when a key is longer than the scanner keeps).
+func objectKeys(raw json.RawMessage) []string {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return nil
+	}
+	var keys []string
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil
+		}
+		k := tok.(string)
+		if len(k) > maxKey || len(keys) == maxArgNames {
+			return nil
+		}
+		keys = append(keys, k)
+		var skip json.RawMessage
+		if dec.Decode(&skip) != nil {
+			return nil
+		}
+	}
+	if keys == nil {
+		return nil
+	}
+	return keys
 }
 
 func FuzzScanner(f *testing.F) {
@@ -171,6 +253,9 @@ func FuzzScanner(f *testing.F) {
 		got := scanAll(append(append([]byte(nil), data...), '\n'), 0)
 		if len(got) != 1 {
 			t.Fatalf("got %d envelopes for one object", len(got))
+		}
+		if want.ArgNames == nil {
+			got[0].ArgNames = nil // long or too many keys: not compared
 		}
 		if diff := cmp.Diff(want, got[0]); diff != "" {
 			t.Fatalf("envelope of %q (-encoding/json +scanner):\n%s", data, diff)

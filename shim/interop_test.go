@@ -11,7 +11,7 @@ import (
 // per-user cache (reused across runs) and returns the path of its bin entry.
 // Tests that need it are skipped, saying why, when npm or the registry is
 // unreachable.
-func npmServer(t *testing.T, pkg, bin string) string {
+func npmServer(t testing.TB, pkg, bin string) string {
 	t.Helper()
 	if _, err := exec.LookPath("npm"); err != nil {
 		t.Skip("npm is not installed: skipping the interop test with a real Node MCP server")

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"sync"
+	"time"
 )
 
 // relayBufSize is the chunk size of both relays. Pipes hand over at most
@@ -90,17 +91,27 @@ func (m *messageWriter) inject(msg []byte) {
 
 // call is a request from the client the server has not answered yet.
 type call struct {
-	id     []byte
-	method string
-	tool   string
+	id        []byte
+	method    string
+	tool      string
+	argNames  []string
+	argDigest string
+	start     time.Time
+	end       time.Time // zero while in flight
 }
 
-// inflight tracks the client's requests awaiting a reply, in arrival order.
+// inflight tracks the client's requests awaiting a reply, in arrival order,
+// and remembers the last few answered ones with their times, so that an
+// event judged a little after it happened is still attributed to the calls
+// in flight at that moment.
 type inflight struct {
-	mu    sync.Mutex
-	calls map[string]*call
-	order []string
+	mu     sync.Mutex
+	calls  map[string]*call
+	order  []string
+	recent []*call // answered calls, oldest first, at most maxRecent
 }
+
+const maxRecent = 256
 
 func newInflight() *inflight { return &inflight{calls: map[string]*call{}} }
 
@@ -124,17 +135,23 @@ func (f *inflight) add(e *Envelope) {
 	if _, dup := f.calls[k]; !dup {
 		f.order = append(f.order, k)
 	}
-	f.calls[k] = &call{id: e.ID, method: e.Method, tool: e.ToolName}
+	f.calls[k] = &call{id: e.ID, method: e.Method, tool: e.ToolName, argNames: append([]string(nil), e.ArgNames...), argDigest: e.ArgDigest, start: time.Now()}
 }
 
 func (f *inflight) remove(rawID []byte) {
 	k := idKey(rawID)
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if _, ok := f.calls[k]; !ok {
+	c, ok := f.calls[k]
+	if !ok {
 		return
 	}
 	delete(f.calls, k)
+	c.end = time.Now()
+	if len(f.recent) == maxRecent {
+		f.recent = f.recent[1:]
+	}
+	f.recent = append(f.recent, c)
 	// Compact lazily: order only grows by the number of requests between
 	// two compactions, and replies usually come back in order.
 	if len(f.order) > 64 && len(f.order) > 2*len(f.calls) {
@@ -163,13 +180,18 @@ func (f *inflight) drain() []*call {
 	return out
 }
 
-// Snapshot lists the calls in flight now (for trace attribution).
-func (f *inflight) snapshot() []call {
+// at lists the calls that were in flight at time t, oldest first.
+func (f *inflight) at(t time.Time) []call {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	out := make([]call, 0, len(f.calls))
+	var out []call
+	for _, c := range f.recent {
+		if !c.start.After(t) && !c.end.Before(t) {
+			out = append(out, *c)
+		}
+	}
 	for _, k := range f.order {
-		if c, ok := f.calls[k]; ok {
+		if c, ok := f.calls[k]; ok && !c.start.After(t) {
 			out = append(out, *c)
 		}
 	}

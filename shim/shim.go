@@ -5,10 +5,12 @@
 package shim
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -39,6 +41,18 @@ type Options struct {
 	Stderr *os.File
 	Grace  time.Duration
 	Debug  bool
+
+	// TraceDir is where violation traces go (DefaultTraceDir when empty);
+	// Name names the server in them (else its initialize response does,
+	// else the command's base name).
+	TraceDir string
+	Name     string
+	// Learn lets network destinations outside the policy through, recorded
+	// as would-deny. Filesystem rules stay enforced.
+	Learn bool
+	// NoObserve turns off the seccomp supervisor that reports filesystem
+	// and unix-socket violations. Enforcement is the same either way.
+	NoObserve bool
 }
 
 // Run starts the server sandboxed and relays until it exits. It returns the
@@ -75,7 +89,7 @@ func Run(opt Options) int {
 		return FailClosed(opt.Stdin, opt.Stdout, stderr, err, sandbox.ExitUsage)
 	}
 
-	spec := sandbox.Spec{Policy: opt.Policy, Argv: opt.Argv, Env: opt.Env, Stdin: inR, Stdout: outW, Stderr: errW}
+	spec := sandbox.Spec{Policy: opt.Policy, Argv: opt.Argv, Env: opt.Env, Stdin: inR, Stdout: outW, Stderr: errW, Observe: !opt.NoObserve}
 	if opt.Debug {
 		spec.Trace = stderr
 	}
@@ -90,23 +104,42 @@ func Run(opt Options) int {
 		return FailClosed(opt.Stdin, opt.Stdout, stderr, err, sandbox.ExitSandbox)
 	}
 
+	traceDir := opt.TraceDir
+	if traceDir == "" {
+		traceDir = DefaultTraceDir()
+	}
+	command := strings.Join(opt.Argv, " ")
+	ignore := opt.Policy.IgnoreViolations
 	r := &run{
 		out:      &messageWriter{w: opt.Stdout},
 		inflight: newInflight(),
 		stderr:   stderr,
 		errTail:  &tail{max: 10},
 		denials:  newLimiter(5 * time.Second),
+		tracer: NewTracer(traceDir, opt.Name, filepath.Base(opt.Argv[0]), func(e Event) bool {
+			return sandbox.IgnoreMatches(ignore, command, e.Target)
+		}, stderr),
+		mounts: proc.Mounts,
+	}
+	defer r.tracer.Close()
+	if opt.Learn {
+		fmt.Fprintf(stderr, "srt-mcp: learn mode: network destinations outside the policy are allowed and recorded as would-deny; filesystem rules stay enforced\n")
 	}
 
 	// The proxies serve on listeners the sandbox hands over once its
-	// network namespace exists; they are the server's only route out.
+	// network namespace exists; they are the server's only route out. The
+	// seccomp supervisor, when the kernel has one, reports filesystem and
+	// unix-socket violations.
 	go func() {
-		httpLn, socksLn, err := proc.Listeners()
+		h, err := proc.Handover()
 		if err != nil {
 			return // the sandbox failed before that; Ready reports why
 		}
-		p := &netfilter.Proxies{Guard: &netfilter.Guard{Policy: netPolicy}, OnDecision: r.onDecision}
-		p.Serve(httpLn, socksLn)
+		p := &netfilter.Proxies{Guard: &netfilter.Guard{Policy: netPolicy, Learn: opt.Learn}, OnDecision: r.onDecision}
+		p.Serve(h.HTTP, h.SOCKS)
+		if h.Supervisor != nil {
+			h.Supervisor.Run(r.observe)
+		}
 	}()
 
 	// Signals for srt-mcp are meant for the server. SIGPIPE is caught so a
@@ -173,6 +206,7 @@ wait:
 	outputs.Wait()
 
 	if err := <-readyErr; err != nil {
+		r.tracer.Record(Event{Time: time.Now(), Kind: KindSandbox, Op: "start", Target: command, Decision: DecisionError, Rule: err.Error()})
 		fmt.Fprintf(stderr, "srt-mcp: the server was not started: %v\n", err)
 		fmt.Fprintf(stderr, "srt-mcp: %s\n", diagnose(r.errTail.Lines()))
 		msg := "srt-mcp could not start the MCP server in its sandbox: " + err.Error() + ". " + diagnose(r.errTail.Lines())
@@ -195,6 +229,8 @@ type run struct {
 	stderr   io.Writer
 	errTail  *tail
 	denials  *limiter
+	tracer   *Tracer
+	mounts   []sandbox.Mount
 
 	mu      sync.Mutex
 	failMsg string // set once the sandbox failed: answer requests directly
@@ -204,6 +240,7 @@ type run struct {
 // requests as they pass. When the client closes its side, so does the shim.
 func (r *run) relayClient(serverIn io.WriteCloser, stdin io.Reader) {
 	sc := NewScanner(r.fromClient)
+	sc.DigestArguments(digestKey())
 	w := &dropWriter{w: serverIn}
 	_ = pump(w, stdin, sc)
 	serverIn.Close()
@@ -230,25 +267,65 @@ func (r *run) fromClient(e *Envelope) {
 
 func (r *run) fromServer(e *Envelope) {
 	if e.IsResponse() {
+		if e.ServerName != "" && e.HasResult {
+			r.tracer.SetServer(e.ServerName)
+		}
 		r.inflight.remove(e.ID)
 	}
 }
 
-// onDecision reports each network denial on stderr, one line per
-// destination at most every few seconds, so it shows in the MCP client's
-// server log without flooding it.
+// onDecision records network denials, and in learn mode the destinations
+// that would have been denied.
 func (r *run) onDecision(d netfilter.Decision) {
-	if d.Allowed {
+	if d.Allowed && !d.WouldDeny {
 		return
 	}
-	target := fmt.Sprintf("%s:%d", d.Host, d.Port)
-	if suppressed, ok := r.denials.allow(target); ok {
-		more := ""
-		if suppressed > 0 {
-			more = fmt.Sprintf(" (and %d more times)", suppressed)
-		}
-		fmt.Fprintf(r.stderr, "srt-mcp: denied %s %s: %s%s\n", d.Protocol, target, d.Rule, more)
+	decision := DecisionDeny
+	if d.WouldDeny {
+		decision = DecisionWouldDeny
 	}
+	r.report(Event{Time: d.Time, Kind: KindNetwork, Op: d.Protocol, Target: fmt.Sprintf("%s:%d", d.Host, d.Port), Decision: decision, Rule: d.Rule})
+}
+
+// observe is the seccomp supervisor's callback: it records filesystem and
+// unix-socket violations (the supervisor has already refused the socket).
+func (r *run) observe(a sandbox.Attempt) {
+	for _, v := range sandbox.Judge(r.mounts, a) {
+		r.report(Event{Time: a.Time, Kind: v.Kind, Op: v.Op, Target: v.Target, Decision: DecisionDeny, Rule: v.Rule})
+	}
+}
+
+// report attributes an event to the MCP requests in flight, writes it to
+// the trace, and shows it on stderr: one line per target at most every few
+// seconds, so it reaches the MCP client's server log without flooding it.
+func (r *run) report(e Event) {
+	for _, c := range r.inflight.at(e.Time) {
+		e.InFlight = append(e.InFlight, CallRef{ID: json.RawMessage(c.id), Method: c.method, Tool: c.tool, ArgNames: c.argNames, ArgDigest: c.argDigest})
+	}
+	if !r.tracer.Record(e) {
+		return // ignoreViolations
+	}
+	suppressed, ok := r.denials.allow(e.Kind + " " + e.Target)
+	if !ok {
+		return
+	}
+	verb := "denied"
+	if e.Decision == DecisionWouldDeny {
+		verb = "would deny (allowed in learn mode)"
+	}
+	var calls []string
+	for _, c := range e.InFlight {
+		calls = append(calls, strings.TrimSpace(c.Method+" "+c.Tool))
+	}
+	during := ""
+	if len(calls) > 0 {
+		during = " (" + strings.Join(calls, ", ") + ")"
+	}
+	more := ""
+	if suppressed > 0 {
+		more = fmt.Sprintf(" [and %d more like it]", suppressed)
+	}
+	fmt.Fprintf(r.stderr, "srt-mcp: %s %s %s%s: %s%s\n", verb, e.Op, e.Target, during, e.Rule, more)
 }
 
 // failAll answers every request still in flight. With keepFailing, requests

@@ -32,6 +32,12 @@ Flags (before COMMAND; everything after COMMAND belongs to the server):
   --settings FILE   srt settings file (default: ~/.srt-settings.json, else the built-in default)
   --profile NAME    built-in policy profile (see configs/)
   --grace DURATION  shutdown grace period after stdin closes, and after SIGTERM (default 2s)
+  --name NAME       server name in traces (default: from its initialize response, else the command)
+  --trace-dir DIR   where violation traces go (default $XDG_STATE_HOME/srt-mcp/traces)
+  --learn           let network destinations outside the policy through, recorded as would-deny
+                    (filesystem rules stay enforced)
+  --observe=false   do not report filesystem and unix-socket violations (saves a supervisor
+                    round trip per file open; the sandbox enforces the same either way)
   --debug           print the bubblewrap command line to stderr
 
 To run a server whose command is named like a srt-mcp sub-command, put -- before it.
@@ -82,6 +88,10 @@ func run(args []string, stdin, stdout, stderr *os.File) int {
 	profile := fs.String("profile", "", "")
 	grace := fs.Duration("grace", shim.DefaultGrace, "")
 	debug := fs.Bool("debug", false, "")
+	traceDir := fs.String("trace-dir", "", "")
+	name := fs.String("name", "", "")
+	learn := fs.Bool("learn", false, "")
+	observe := fs.Bool("observe", true, "")
 	showVersion := fs.Bool("version", false, "")
 	// flag stops at the first non-flag argument, so the server's own flags
 	// (srt-mcp npx -y pkg --verbose) are never taken for ours.
@@ -118,6 +128,11 @@ func run(args []string, stdin, stdout, stderr *os.File) int {
 		Stderr: stderr,
 		Grace:  *grace,
 		Debug:  *debug,
+
+		TraceDir:  *traceDir,
+		Name:      *name,
+		Learn:     *learn,
+		NoObserve: !*observe,
 	})
 }
 

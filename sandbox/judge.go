@@ -1,0 +1,84 @@
+package sandbox
+
+import "strings"
+
+// Violation is an observed access the sandbox refuses (or, for a read of a
+// hidden path, answers with an empty, unreadable stand-in).
+type Violation struct {
+	Kind   string // "fs-read", "fs-write", "unix-socket"
+	Op     string // the syscall
+	Target string // absolute path
+	Rule   string
+}
+
+// Judge compares an observed access with the mount plan the sandbox was
+// built from. It predicts what the mounts do; the mounts decide.
+func Judge(mounts []Mount, a Attempt) []Violation {
+	if a.Socket {
+		return []Violation{{Kind: "unix-socket", Op: "socket", Target: "AF_UNIX", Rule: "unix sockets are blocked (network.allowAllUnixSockets is off)"}}
+	}
+	var out []Violation
+	for _, raw := range a.Paths {
+		if under(raw, "/proc") || under(raw, "/dev") {
+			continue
+		}
+		path := raw
+		if !under(raw, "/tmp") {
+			path = realPath(raw) // the rule applies to the real object
+		}
+		m, private := deepest(mounts, path)
+		v := Violation{Op: a.Call, Target: path, Kind: "fs-read"}
+		if a.Write {
+			v.Kind = "fs-write"
+		}
+		switch {
+		case m == nil && private:
+			continue // the sandbox's own /tmp
+		case m == nil:
+			if !a.Write {
+				continue
+			}
+			v.Rule = "not in filesystem.allowWrite"
+		case m.Access == Hidden:
+			v.Rule = m.Rule + ": " + m.Path
+		case m.Access == ReadOnly && a.Write:
+			v.Rule = m.Rule + ": " + m.Path
+		default:
+			continue
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+// deepest returns the innermost mount covering path, and whether path lies
+// in the private /tmp (when no mount covers it).
+func deepest(mounts []Mount, path string) (*Mount, bool) {
+	var best *Mount
+	for i := range mounts {
+		if under(path, mounts[i].Path) && (best == nil || len(mounts[i].Path) > len(best.Path)) {
+			best = &mounts[i]
+		}
+	}
+	if best == nil && under(path, "/tmp") {
+		return nil, true
+	}
+	return best, false
+}
+
+// Matches reports whether an ignoreViolations entry silences target for a
+// server started as command: srt's format maps a command pattern ("*" for
+// every command) to path prefixes.
+func IgnoreMatches(ignore map[string][]string, command, target string) bool {
+	for pattern, paths := range ignore {
+		if pattern != "*" && !strings.Contains(command, pattern) {
+			continue
+		}
+		for _, p := range paths {
+			if target == p || strings.HasPrefix(target, strings.TrimSuffix(p, "/")+"/") || strings.HasPrefix(target, p+":") {
+				return true
+			}
+		}
+	}
+	return false
+}
