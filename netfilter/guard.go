@@ -49,7 +49,7 @@ type Guard struct {
 func (g *Guard) Check(ctx context.Context, protocol, rawHost string, port int) (netip.AddrPort, Decision) {
 	d := Decision{Time: time.Now(), Protocol: protocol, Host: rawHost, Port: port}
 	deny := func(rule string) (netip.AddrPort, Decision) {
-		d.Rule = rule
+		d.Rule, d.WouldDeny = rule, false // refused for real, learn mode or not
 		return netip.AddrPort{}, d
 	}
 	if port < 1 || port > 65535 {

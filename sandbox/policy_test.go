@@ -217,3 +217,23 @@ func TestMountsUnderPrivateTmp(t *testing.T) {
 		t.Errorf("mounts (-want +got):\n%s", diff)
 	}
 }
+
+func TestIgnoreMatches(t *testing.T) {
+	ignore := map[string][]string{"*": {"/usr/lib", "telemetry.example"}, "npx": {"/home/u/.npm/"}}
+	for _, tc := range []struct {
+		command, target string
+		want            bool
+	}{
+		{"node server.js", "/usr/lib/x", true},
+		{"node server.js", "/usr/lib", true},
+		{"node server.js", "/usr/libexec/x", false},
+		{"node server.js", "telemetry.example:443", true},
+		{"node server.js", "telemetry.example.evil:443", false},
+		{"npx -y pkg", "/home/u/.npm/_cacache/x", true},
+		{"node server.js", "/home/u/.npm/_cacache/x", false},
+	} {
+		if got := IgnoreMatches(ignore, tc.command, tc.target); got != tc.want {
+			t.Errorf("IgnoreMatches(%q, %q) = %v", tc.command, tc.target, got)
+		}
+	}
+}

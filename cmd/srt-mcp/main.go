@@ -26,6 +26,7 @@ const usage = `srt-mcp runs an MCP server inside a sandbox and relays its stdio.
 Usage:
   srt-mcp [flags] [--] COMMAND [ARG...]   run COMMAND sandboxed (MCP stdio server)
   srt-mcp demo                            run a probe MCP server sandboxed and show what was blocked
+  srt-mcp traces [--suggest] [--json]     summarise violation traces; suggest settings from them
   srt-mcp version                         print the version
 
 Flags (before COMMAND; everything after COMMAND belongs to the server):
@@ -74,6 +75,8 @@ func run(args []string, stdin, stdout, stderr *os.File) int {
 			return 0
 		case "demo":
 			return runDemo(args[1:], stdout, stderr)
+		case "traces":
+			return runTraces(args[1:], stdout, stderr)
 		case "version":
 			fmt.Fprintln(stdout, "srt-mcp", version)
 			return 0

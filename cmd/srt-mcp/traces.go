@@ -1,0 +1,77 @@
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+
+	"github.com/srt-mcp/srt-mcp/sandbox"
+	"github.com/srt-mcp/srt-mcp/shim"
+)
+
+const tracesUsage = `Usage: srt-mcp traces [--trace-dir DIR] [--server NAME] [--suggest] [--min-count N] [--json]
+
+Summarises the violation traces: counts by kind and target, and the tools
+that caused them. --suggest proposes settings that would allow targets seen
+at least --min-count times, with the evidence. It never edits settings.
+`
+
+func runTraces(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("traces", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	dir := fs.String("trace-dir", shim.DefaultTraceDir(), "")
+	server := fs.String("server", "", "")
+	suggest := fs.Bool("suggest", false, "")
+	minCount := fs.Int("min-count", 3, "")
+	asJSON := fs.Bool("json", false, "")
+	if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
+		if err == nil {
+			err = fmt.Errorf("unexpected argument %q", fs.Arg(0))
+		}
+		fmt.Fprintf(stderr, "srt-mcp traces: %v\n%s", err, tracesUsage)
+		return sandbox.ExitUsage
+	}
+	records, bad, err := shim.ReadTraces(*dir, *server)
+	if err != nil {
+		fmt.Fprintf(stderr, "srt-mcp traces: %v\n", err)
+		return 1
+	}
+	if bad > 0 {
+		fmt.Fprintf(stderr, "srt-mcp traces: skipped %d malformed lines\n", bad)
+	}
+	sums := shim.Summarize(records)
+	var sugs map[string][]shim.Suggestion
+	if *suggest {
+		sugs = map[string][]shim.Suggestion{}
+		for _, s := range sums {
+			sugs[s.Server] = shim.Suggest(s, *minCount)
+		}
+	}
+	if !*asJSON {
+		shim.WriteSummaries(stdout, sums, sugs, *minCount)
+		return 0
+	}
+	type serverOut struct {
+		shim.Summary
+		Suggestions []shim.Suggestion `json:"suggestions,omitempty"`
+		Patch       map[string]any    `json:"patch,omitempty"`
+	}
+	out := struct {
+		Servers []serverOut `json:"servers"`
+	}{Servers: []serverOut{}}
+	for _, s := range sums {
+		o := serverOut{Summary: s}
+		if sugs != nil {
+			o.Suggestions = sugs[s.Server]
+			o.Patch = shim.Patch(o.Suggestions)
+		}
+		out.Servers = append(out.Servers, o)
+	}
+	enc := json.NewEncoder(stdout)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(out); err != nil {
+		return 1
+	}
+	return 0
+}
