@@ -27,6 +27,8 @@ Usage:
   srt-mcp [flags] [--] COMMAND [ARG...]   run COMMAND sandboxed (MCP stdio server)
   srt-mcp demo                            run a probe MCP server sandboxed and show what was blocked
   srt-mcp traces [--suggest] [--json]     summarise violation traces; suggest settings from them
+  srt-mcp verify [--fix] [--dry-run] [--json] [FILE...]
+                                          find MCP servers that run unsandboxed; wrap them
   srt-mcp version                         print the version
 
 Flags (before COMMAND; everything after COMMAND belongs to the server):
@@ -77,6 +79,8 @@ func run(args []string, stdin, stdout, stderr *os.File) int {
 			return runDemo(args[1:], stdout, stderr)
 		case "traces":
 			return runTraces(args[1:], stdout, stderr)
+		case "verify":
+			return runVerify(args[1:], stdout, stderr)
 		case "version":
 			fmt.Fprintln(stdout, "srt-mcp", version)
 			return 0
