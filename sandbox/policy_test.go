@@ -237,3 +237,21 @@ func TestIgnoreMatches(t *testing.T) {
 		}
 	}
 }
+
+func TestMandatoryPathsFoundUnderABroadRoot(t *testing.T) {
+	root := testbin.HostTempDir(t)
+	tree(t, root, "a/b/c/proj/.git/hooks/", "a/b/c/proj/.mcp.json", "a/b/c/.bashrc")
+	home := filepath.Join(root, "a/b/c")
+	p := resolve(t, `{"filesystem": {"allowWrite": ["/"]}}`, filepath.Join(home, "proj"), home)
+	var ro []string
+	for _, m := range p.Mounts() {
+		if m.Access == ReadOnly && under(m.Path, root) { // "/" finds the host's own too
+			r, _ := filepath.Rel(root, m.Path)
+			ro = append(ro, r)
+		}
+	}
+	want := []string{"a/b/c/.bashrc", "a/b/c/proj/.mcp.json", "a/b/c/proj/.git/hooks"}
+	if diff := cmp.Diff(want, ro); diff != "" {
+		t.Errorf("read-only mounts with allowWrite / (-want +got):\n%s", diff)
+	}
+}

@@ -5,14 +5,9 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
-
-	"github.com/mark3labs/mcp-go/client"
-	"github.com/mark3labs/mcp-go/client/transport"
-	"github.com/mark3labs/mcp-go/mcp"
 )
 
 // runDemo plays an MCP client against the probe server running under
@@ -23,7 +18,7 @@ func runDemo(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "srt-mcp demo takes no arguments")
 		return 2
 	}
-	code, err := demo(stdout, stderr)
+	code, err := demo(stdout)
 	if err != nil {
 		fmt.Fprintln(stderr, "srt-mcp demo:", err)
 		return 1
@@ -31,119 +26,68 @@ func runDemo(args []string, stdout, stderr io.Writer) int {
 	return code
 }
 
-func demo(stdout, stderr io.Writer) (int, error) {
-	// Not under /tmp: the sandbox gives the server a private, empty /tmp, so
-	// a demo home there would be invisible rather than protected.
-	cache, err := os.UserCacheDir()
+func demo(stdout io.Writer) (int, error) {
+	w, err := newWorkspace("srt-mcp-demo-")
 	if err != nil {
 		return 1, err
 	}
-	if err := os.MkdirAll(cache, 0o700); err != nil {
-		return 1, err
-	}
-	root, err := os.MkdirTemp(cache, "srt-mcp-demo-")
+	defer w.remove()
+	secret, err := w.write("home/.ssh/id_ed25519", "-----BEGIN OPENSSH PRIVATE KEY----- (demo secret)\n")
 	if err != nil {
 		return 1, err
 	}
-	defer os.RemoveAll(root)
-	home := filepath.Join(root, "home")
-	project := filepath.Join(home, "project")
-	secret := filepath.Join(home, ".ssh", "id_ed25519")
-	for _, d := range []string{filepath.Join(home, ".ssh"), filepath.Join(project, ".git", "hooks")} {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			return 1, err
-		}
-	}
-	files := map[string]string{
-		secret:                                "-----BEGIN OPENSSH PRIVATE KEY----- (demo secret)\n",
-		filepath.Join(home, ".bashrc"):        "# demo bashrc\n",
-		filepath.Join(project, "README.md"):   "# demo project\n",
-		filepath.Join(project, ".git/config"): "[core]\n",
-	}
-	for p, content := range files {
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+	for rel, content := range map[string]string{
+		"home/.bashrc":                  "# demo bashrc\n",
+		"home/project/README.md":        "# demo project\n",
+		"home/project/.git/config":      "[core]\n",
+		"home/project/.git/hooks/.keep": "",
+	} {
+		if _, err := w.write(rel, content); err != nil {
 			return 1, err
 		}
 	}
 	// A host service on a unix socket, like docker.sock or an ssh-agent.
-	sock := filepath.Join(root, "agent.sock")
+	sock := filepath.Join(w.root, "agent.sock")
 	ln, err := net.Listen("unix", sock)
 	if err != nil {
 		return 1, err
 	}
 	defer ln.Close()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			c.Close()
-		}
-	}()
 
-	// The server is srt-mcp's own probe mode. A copy inside the project keeps
-	// it reachable even when this binary lives under /tmp (go run), which the
-	// sandbox replaces with a private, empty /tmp.
-	self, err := os.Executable()
-	if err != nil {
-		return 1, err
-	}
-	server := filepath.Join(project, ".srt-mcp-demo-server")
-	if err := copyFile(self, server); err != nil {
-		return 1, err
-	}
-
-	env := append(os.Environ(), "HOME="+home)
-	var serverLog strings.Builder
-	tr := transport.NewStdioWithOptions(self, env, []string{"--", server, "__probe"},
-		transport.WithCommandFunc(func(ctx context.Context, command string, env []string, args []string) (*execCmd, error) {
-			cmd := newCmd(ctx, command, args...)
-			cmd.Env = env
-			cmd.Dir = project
-			return cmd, nil
-		}),
-		transport.WithCommandStderrWriter(&serverLog))
-	c := client.NewClient(tr, client.WithProtocolVersion("2025-11-25"))
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	if err := c.Start(ctx); err != nil {
-		return 1, err
+	var serverLog strings.Builder
+	c, name, err := w.probeClient(ctx, &serverLog, "--trace-dir", filepath.Join(w.root, "traces"))
+	if err != nil {
+		return 1, fmt.Errorf("%w\n%s", err, serverLog.String())
 	}
 	defer c.Close()
-	init, err := c.Initialize(ctx, mcp.InitializeRequest{Params: mcp.InitializeParams{
-		ProtocolVersion: "2025-11-25",
-		ClientInfo:      mcp.Implementation{Name: "srt-mcp-demo", Version: version},
-	}})
-	if err != nil {
-		return 1, fmt.Errorf("initialize: %w\n%s", err, serverLog.String())
-	}
-	fmt.Fprintf(stdout, "srt-mcp demo: MCP server %q runs under srt-mcp (built-in default policy)\n", init.ServerInfo.Name)
-	fmt.Fprintf(stdout, "  home    %s\n  project %s (working directory: the only writable place)\n\n", home, project)
+	fmt.Fprintf(stdout, "srt-mcp demo: MCP server %q runs under srt-mcp (built-in default policy)\n", name)
+	fmt.Fprintf(stdout, "  home    %s\n  project %s (working directory: the only writable place)\n\n", w.home, w.project)
 
-	type step struct {
+	steps := []struct {
 		what      string
 		tool      string
 		args      map[string]any
 		wantBlock bool
-	}
-	steps := []step{
-		{"read the project README", "read_file", map[string]any{"path": filepath.Join(project, "README.md")}, false},
-		{"write a new file in the project", "write_file", map[string]any{"path": filepath.Join(project, "notes.txt")}, false},
+	}{
+		{"read the project README", "read_file", map[string]any{"path": filepath.Join(w.project, "README.md")}, false},
+		{"write a new file in the project", "write_file", map[string]any{"path": filepath.Join(w.project, "notes.txt")}, false},
 		{"read the SSH private key ~/.ssh/id_ed25519", "read_file", map[string]any{"path": secret}, true},
-		{"write ~/.bashrc (outside the project)", "write_file", map[string]any{"path": filepath.Join(home, ".bashrc")}, true},
-		{"plant a git hook in project/.git/hooks", "write_file", map[string]any{"path": filepath.Join(project, ".git/hooks/pre-commit")}, true},
-		{"rewrite project/.git/config", "write_file", map[string]any{"path": filepath.Join(project, ".git/config")}, true},
+		{"write ~/.bashrc (outside the project)", "write_file", map[string]any{"path": filepath.Join(w.home, ".bashrc")}, true},
+		{"plant a git hook in project/.git/hooks", "write_file", map[string]any{"path": filepath.Join(w.project, ".git/hooks/pre-commit")}, true},
+		{"rewrite project/.git/config", "write_file", map[string]any{"path": filepath.Join(w.project, ".git/config")}, true},
 		{"connect to a host unix socket (agent.sock)", "connect_unix", map[string]any{"path": sock}, true},
 		{"open a direct TCP connection to 1.1.1.1:443", "connect_tcp", map[string]any{"address": "1.1.1.1:443"}, true},
+		{"fetch http://example.com/ through the proxy", "http_get", map[string]any{"url": "http://example.com/"}, true},
 	}
 	failures := 0
 	for _, s := range steps {
-		res, err := c.CallTool(ctx, mcp.CallToolRequest{Params: mcp.CallToolParams{Name: s.tool, Arguments: s.args}})
+		text, failed, err := callTool(ctx, c, s.tool, s.args)
 		if err != nil {
-			return 1, fmt.Errorf("%s: %w", s.tool, err)
+			return 1, err
 		}
-		blocked := res.IsError
+		blocked := failed || strings.HasPrefix(text, "403\n")
 		verdict := "allowed"
 		if blocked {
 			verdict = "BLOCKED"
@@ -153,12 +97,18 @@ func demo(stdout, stderr io.Writer) (int, error) {
 			mark = "UNEXPECTED"
 			failures++
 		}
-		fmt.Fprintf(stdout, "  %-8s %-46s %s  %s\n", verdict, s.what, mark, firstLine(resultText(res)))
+		fmt.Fprintf(stdout, "  %-8s %-46s %s  %s\n", verdict, s.what, mark, firstLine(strings.TrimPrefix(text, "403\n")))
 	}
-	res, err := c.CallTool(ctx, mcp.CallToolRequest{Params: mcp.CallToolParams{Name: "list_processes"}})
-	if err == nil {
-		n := len(strings.Split(strings.TrimSpace(resultText(res)), "\n"))
+	if text, _, err := callTool(ctx, c, "list_processes", nil); err == nil {
+		n := len(strings.Split(strings.TrimSpace(text), "\n"))
 		fmt.Fprintf(stdout, "  %-8s %-46s ok  %d processes visible (the host's are hidden)\n", "hidden", "list the host's processes", n)
+	}
+	c.Close()
+	fmt.Fprintf(stdout, "\nWhat srt-mcp reported on stderr (the MCP client's server log):\n")
+	for _, l := range strings.Split(serverLog.String(), "\n") {
+		if strings.HasPrefix(l, "srt-mcp: denied") {
+			fmt.Fprintf(stdout, "  %s\n", l)
+		}
 	}
 	if failures > 0 {
 		fmt.Fprintf(stdout, "\n%d step(s) did not behave as the policy says\n", failures)
@@ -168,37 +118,10 @@ func demo(stdout, stderr io.Writer) (int, error) {
 	return 0, nil
 }
 
-func resultText(r *mcp.CallToolResult) string {
-	var parts []string
-	for _, c := range r.Content {
-		if t, ok := c.(mcp.TextContent); ok {
-			parts = append(parts, t.Text)
-		}
-	}
-	return strings.Join(parts, "\n")
-}
-
 func firstLine(s string) string {
 	s, _, _ = strings.Cut(s, "\n")
 	if len(s) > 70 {
 		s = s[:70] + "…"
 	}
 	return s
-}
-
-func copyFile(src, dst string) error {
-	in, err := os.Open(src)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	out, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o755)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
 }

@@ -27,6 +27,8 @@ Usage:
   srt-mcp [flags] [--] COMMAND [ARG...]   run COMMAND sandboxed (MCP stdio server)
   srt-mcp demo                            run a probe MCP server sandboxed and show what was blocked
   srt-mcp traces [--suggest] [--json]     summarise violation traces; suggest settings from them
+  srt-mcp selftest [--settings FILE] [--json]
+                                          prove the sandbox holds on this machine
   srt-mcp verify [--fix] [--dry-run] [--json] [FILE...]
                                           find MCP servers that run unsandboxed; wrap them
   srt-mcp version                         print the version
@@ -81,6 +83,8 @@ func run(args []string, stdin, stdout, stderr *os.File) int {
 			return runTraces(args[1:], stdout, stderr)
 		case "verify":
 			return runVerify(args[1:], stdout, stderr)
+		case "selftest":
+			return runSelftest(args[1:], stdout, stderr)
 		case "version":
 			fmt.Fprintln(stdout, "srt-mcp", version)
 			return 0

@@ -20,6 +20,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/mark3labs/mcp-go/mcp"
@@ -207,6 +208,45 @@ func New() *server.MCPServer {
 				return mcp.NewToolResultError(fmt.Sprintf("%d tunnels: %v", n, err)), nil
 			}
 			return mcp.NewToolResultText(fmt.Sprintf("%d tunnels held", n)), nil
+		})
+	s.AddTool(mcp.NewTool("signal", mcp.WithDescription("Send signal 0 (existence check) or SIGTERM to a process."), mcp.WithNumber("pid", mcp.Required()), mcp.WithBoolean("term")),
+		func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+			sig := syscall.Signal(0)
+			if req.GetBool("term", false) {
+				sig = syscall.SIGTERM
+			}
+			if err := syscall.Kill(req.GetInt("pid", 0), sig); err != nil {
+				return mcp.NewToolResultError(err.Error()), nil
+			}
+			return mcp.NewToolResultText("signalled"), nil
+		})
+	s.AddTool(mcp.NewTool("ptrace", mcp.WithDescription("Try to attach to a process with ptrace."), mcp.WithNumber("pid", mcp.Required())),
+		func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+			if err := ptraceAttach(req.GetInt("pid", 0)); err != nil {
+				return mcp.NewToolResultError(err.Error()), nil
+			}
+			return mcp.NewToolResultText("attached"), nil
+		})
+	s.AddTool(mcp.NewTool("tty_inject", mcp.WithDescription("Try to push a character into the controlling terminal's input (TIOCSTI).")),
+		func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+			if err := ttyInject(); err != nil {
+				return mcp.NewToolResultError(err.Error()), nil
+			}
+			return mcp.NewToolResultText("injected"), nil
+		})
+	s.AddTool(mcp.NewTool("privileges", mcp.WithDescription("Report the NoNewPrivs, Seccomp and capability lines of /proc/self/status.")),
+		func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+			data, err := os.ReadFile("/proc/self/status")
+			if err != nil {
+				return mcp.NewToolResultError(err.Error()), nil
+			}
+			var keep []string
+			for _, l := range strings.Split(string(data), "\n") {
+				if strings.HasPrefix(l, "NoNewPrivs") || strings.HasPrefix(l, "Seccomp:") || strings.HasPrefix(l, "Cap") {
+					keep = append(keep, l)
+				}
+			}
+			return mcp.NewToolResultText(strings.Join(keep, "\n")), nil
 		})
 	return s
 }
