@@ -15,9 +15,21 @@ const UserSettingsFile = ".srt-settings.json"
 
 // LoadSettings finds and parses the settings: the file given with
 // --settings, else the named built-in profile, else ~/.srt-settings.json,
-// else the built-in default profile. It returns the settings and a
-// description of their source.
+// else the built-in default profile; with both --settings and --profile,
+// the file is layered over the profile (see Layer). It returns the
+// settings and a description of their source.
 func LoadSettings(settingsFile, profile, home string) (*Settings, string, error) {
+	if settingsFile != "" && profile != "" {
+		base, baseSource, err := LoadSettings("", profile, home)
+		if err != nil {
+			return nil, baseSource, err
+		}
+		over, overSource, err := LoadSettings(settingsFile, "", home)
+		if err != nil {
+			return nil, overSource, err
+		}
+		return Layer(base, over), overSource + " over " + baseSource, nil
+	}
 	if settingsFile != "" {
 		data, err := os.ReadFile(settingsFile)
 		if err != nil {

@@ -1,6 +1,9 @@
 package sandbox
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -44,7 +47,12 @@ type Policy struct {
 
 	Network NetworkPolicy
 
-	IgnoreViolations    map[string][]string
+	IgnoreViolations map[string][]string
+	MCP              MCPSettings
+	// Digest identifies the settings: tool pins are tied to it, so a
+	// change of policy asks for the pins to be accepted again.
+	Digest string
+
 	WeakerNestedSandbox bool
 	WeakerNetwork       bool
 	AllowPty            bool
@@ -80,6 +88,8 @@ func Resolve(s *Settings, source, cwd, home string) (*Policy, error) {
 		AllowGitConfig:           s.Filesystem.AllowGitConfig,
 		MandatoryDenySearchDepth: DefaultMandatoryDenySearchDepth,
 		IgnoreViolations:         s.IgnoreViolations,
+		MCP:                      s.MCP,
+		Digest:                   settingsDigest(s),
 		WeakerNestedSandbox:      s.EnableWeakerNestedSandbox,
 		WeakerNetwork:            s.EnableWeakerNetworkIsolation,
 		AllowPty:                 s.AllowPty,
@@ -141,6 +151,12 @@ func Resolve(s *Settings, source, cwd, home string) (*Policy, error) {
 		return nil, err
 	}
 	return p, nil
+}
+
+func settingsDigest(s *Settings) string {
+	b, _ := json.Marshal(s) // exported fields, map keys sorted: stable
+	sum := sha256.Sum256(b)
+	return "sha256:" + hex.EncodeToString(sum[:16])
 }
 
 // resolvePath expands ~, makes the path absolute against the working

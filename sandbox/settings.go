@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"path"
 	"sort"
 	"strings"
 )
@@ -29,6 +30,24 @@ type Settings struct {
 	// MandatoryDenySearchDepth is nil when unset (the default applies).
 	MandatoryDenySearchDepth *int
 	AllowPty                 bool
+
+	// MCP is srt-mcp's extension: policy at the level of MCP tools.
+	MCP MCPSettings
+
+	// set records which keys the file gave (dotted paths), so layering can
+	// tell "false" from "not said".
+	set map[string]bool
+}
+
+// MCPSettings is the "mcp" object, srt-mcp's extension of the srt format.
+type MCPSettings struct {
+	// ToolsAllow and ToolsDeny are glob patterns (path.Match syntax) on tool
+	// names. With an allow list, only matching tools are offered; deny wins.
+	ToolsAllow []string
+	ToolsDeny  []string
+	// Pin (default true) records tool definitions on first use and blocks
+	// calls to tools whose definition changes until the user accepts it.
+	Pin *bool
 }
 
 // NetworkSettings is the "network" object.
@@ -177,6 +196,17 @@ func (r *reader) strings(key string, v any) []string {
 	return out
 }
 
+// globs reads a list of tool-name patterns and checks their syntax.
+func (r *reader) globs(key string, v any) []string {
+	list := r.strings(key, v)
+	for i, g := range list {
+		if _, err := path.Match(g, ""); err != nil {
+			r.fail(fmt.Sprintf("%s[%d]", key, i), "bad pattern %q: %v", g, err)
+		}
+	}
+	return list
+}
+
 func (r *reader) boolean(key string, v any) bool {
 	b, ok := v.(bool)
 	if !ok {
@@ -186,12 +216,36 @@ func (r *reader) boolean(key string, v any) bool {
 }
 
 func (r *reader) settings(root any) *Settings {
-	s := &Settings{}
+	s := &Settings{set: map[string]bool{}}
 	m := r.object("", root, "network", "filesystem", "ignoreViolations",
 		"enableWeakerNestedSandbox", "enableWeakerNetworkIsolation",
-		"mandatoryDenySearchDepth", "allowPty")
+		"mandatoryDenySearchDepth", "allowPty", "mcp")
 	if m == nil {
 		return s
+	}
+	for k, v := range m {
+		s.set[k] = true
+		if sub, ok := v.(map[string]any); ok {
+			for k2 := range sub {
+				s.set[k+"."+k2] = true
+			}
+		}
+	}
+	if v, ok := m["mcp"]; ok {
+		mm := r.object("mcp", v, "tools", "pin")
+		if t, ok := mm["tools"]; ok {
+			tm := r.object("mcp.tools", t, "allow", "deny")
+			if a, ok := tm["allow"]; ok {
+				s.MCP.ToolsAllow = r.globs("mcp.tools.allow", a)
+			}
+			if d, ok := tm["deny"]; ok {
+				s.MCP.ToolsDeny = r.globs("mcp.tools.deny", d)
+			}
+		}
+		if p, ok := mm["pin"]; ok {
+			b := r.boolean("mcp.pin", p)
+			s.MCP.Pin = &b
+		}
 	}
 	if v, ok := m["network"]; ok {
 		n := r.object("network", v, "allowedDomains", "deniedDomains", "deniedDomainReasons",

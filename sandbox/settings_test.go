@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
 func TestParseSettingsFullSrtConfig(t *testing.T) {
@@ -49,7 +50,7 @@ func TestParseSettingsFullSrtConfig(t *testing.T) {
 		MandatoryDenySearchDepth: &depth,
 		AllowPty:                 true,
 	}
-	if diff := cmp.Diff(want, s); diff != "" {
+	if diff := cmp.Diff(want, s, cmpopts.IgnoreUnexported(Settings{})); diff != "" {
 		t.Errorf("settings (-want +got):\n%s", diff)
 	}
 }
@@ -89,5 +90,58 @@ func TestParseSettingsDuplicateKeysInDifferentObjectsAreFine(t *testing.T) {
 	data := `{"network": {"allowedDomains": []}, "filesystem": {"allowWrite": [], "denyRead": []}, "ignoreViolations": {"a": [], "b": []}}`
 	if _, err := ParseSettings("s.json", []byte(data)); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestLayerProfileAndSettings(t *testing.T) {
+	profile, err := ParseSettings("profile", []byte(`{
+		"network": {"allowedDomains": ["registry.npmjs.org", "api.github.com"], "allowLocalBinding": true},
+		"filesystem": {"allowWrite": [".", "~/.npm"], "denyRead": ["~/.ssh"]},
+		"mcp": {"tools": {"deny": ["delete_*"]}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	over, err := ParseSettings("file", []byte(`{
+		"network": {"allowedDomains": ["uploads.github.com"], "deniedDomains": ["api.github.com"], "allowLocalBinding": false},
+		"filesystem": {"denyWrite": ["./secrets"]},
+		"mcp": {"tools": {"allow": ["*"], "deny": ["push_*"]}, "pin": false}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := Layer(profile, over)
+	// Allow lists extend, deny lists tighten, given booleans replace.
+	if diff := cmp.Diff([]string{"registry.npmjs.org", "api.github.com", "uploads.github.com"}, got.Network.AllowedDomains); diff != "" {
+		t.Errorf("allowedDomains (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"api.github.com"}, got.Network.DeniedDomains); diff != "" {
+		t.Errorf("deniedDomains (-want +got):\n%s", diff)
+	}
+	if got.Network.AllowLocalBinding {
+		t.Error("allowLocalBinding: the file's false did not replace the profile's true")
+	}
+	if diff := cmp.Diff([]string{".", "~/.npm"}, got.Filesystem.AllowWrite); diff != "" {
+		t.Errorf("allowWrite (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"./secrets"}, got.Filesystem.DenyWrite); diff != "" {
+		t.Errorf("denyWrite (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"delete_*", "push_*"}, got.MCP.ToolsDeny); diff != "" {
+		t.Errorf("tools.deny (-want +got):\n%s", diff)
+	}
+	if got.MCP.PinEnabled() {
+		t.Error("mcp.pin false did not apply")
+	}
+	// The profile alone keeps what the file did not say.
+	if !Layer(profile, &Settings{set: map[string]bool{}}).Network.AllowLocalBinding {
+		t.Error("an empty file changed allowLocalBinding")
+	}
+	// And the deny wins in the network policy built from it.
+	for _, tc := range []struct {
+		tool string
+		ok   bool
+	}{{"delete_repo", false}, {"push_files", false}, {"get_issue", true}} {
+		if ok, rule := got.MCP.ToolAllowed(tc.tool); ok != tc.ok {
+			t.Errorf("ToolAllowed(%s) = %v (%s)", tc.tool, ok, rule)
+		}
 	}
 }

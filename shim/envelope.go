@@ -32,6 +32,8 @@ type Envelope struct {
 	// Malformed is set when the line is not one well-formed JSON object or
 	// batch array; the fields above hold whatever was recognised before.
 	Malformed bool
+	// Batch: the message is an element of a JSON-RPC batch (an array).
+	Batch bool
 }
 
 // IsRequest reports a message that expects a response.
@@ -145,9 +147,21 @@ func (s *Scanner) endLine() {
 
 func (s *Scanner) beginMessage() {
 	if !s.inMessage {
-		s.env = Envelope{}
+		s.env = Envelope{Batch: s.msgLevel == 2}
 		s.inMessage = true
 	}
+}
+
+// Partial is what is known so far of the message being scanned, or nil
+// between messages. It is only valid until the next call to Scan.
+func (s *Scanner) Partial() *Envelope {
+	if !s.inMessage {
+		if s.msgLevel == 2 {
+			return &Envelope{Batch: true}
+		}
+		return nil
+	}
+	return &s.env
 }
 
 func (s *Scanner) emitEnvelope() {

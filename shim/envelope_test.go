@@ -69,7 +69,7 @@ func TestScannerEnvelopes(t *testing.T) {
 		{"null result", `{"id":1,"result":null}` + "\n",
 			[]Envelope{{ID: []byte("1"), HasResult: true}}},
 		{"batch", `[{"id":1,"method":"a"},{"id":2,"method":"b","params":{"name":"n"}},{"method":"c"}]` + "\n",
-			[]Envelope{{ID: []byte("1"), Method: "a"}, {ID: []byte("2"), Method: "b", ToolName: "n"}, {Method: "c"}}},
+			[]Envelope{{ID: []byte("1"), Method: "a", Batch: true}, {ID: []byte("2"), Method: "b", ToolName: "n", Batch: true}, {Method: "c", Batch: true}}},
 		{"two messages and a blank line", "{\"id\":1,\"method\":\"a\"}\n\n  \n{\"id\":2,\"result\":{}}\n",
 			[]Envelope{{ID: []byte("1"), Method: "a"}, {ID: []byte("2"), HasResult: true}}},
 		{"garbage line", "not json\n{\"id\":2,\"method\":\"b\"}\n",

@@ -32,6 +32,7 @@ func TestMain(m *testing.M) { testbin.Main(m) }
 // replaces with a private directory.
 type world struct {
 	root, home, project string
+	extraEnv            []string
 }
 
 func newWorld(t *testing.T) *world {
@@ -61,7 +62,7 @@ func (w *world) write(t *testing.T, rel, content string) string {
 }
 
 func (w *world) env() []string {
-	return append(os.Environ(), "HOME="+w.home)
+	return append(append(os.Environ(), "HOME="+w.home), w.extraEnv...)
 }
 
 // settings writes a settings file into the world (outside the project).
@@ -306,7 +307,9 @@ func TestHostUnixSocketUnreachable(t *testing.T) {
 	// The same probe with unix sockets allowed does connect, so the denial
 	// above is the filter's doing.
 	s := w.settings(t, `{"network": {"allowAllUnixSockets": true}}`)
-	c2 := connect(t, w, "--settings", s)
+	// Another name: the same server under a changed policy would (rightly)
+	// find its tool pins asking for re-acceptance.
+	c2 := connect(t, w, "--settings", s, "--name", "probe-with-unix-sockets")
 	mustSucceed(t, c2, "connect with allowAllUnixSockets", "connect_unix", map[string]any{"path": sock})
 	mu.Lock()
 	defer mu.Unlock()

@@ -165,6 +165,16 @@ func (f *inflight) remove(rawID []byte) {
 	}
 }
 
+// method returns the method of the request with this id in flight, or "".
+func (f *inflight) method(rawID []byte) string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if c, ok := f.calls[idKey(rawID)]; ok {
+		return c.method
+	}
+	return ""
+}
+
 // drain returns the unanswered calls in arrival order and forgets them.
 func (f *inflight) drain() []*call {
 	f.mu.Lock()

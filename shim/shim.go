@@ -119,9 +119,17 @@ func Run(opt Options) int {
 		tracer: NewTracer(traceDir, opt.Name, filepath.Base(opt.Argv[0]), func(e Event) bool {
 			return sandbox.IgnoreMatches(ignore, command, e.Target)
 		}, stderr),
-		mounts: proc.Mounts,
+		mounts:   proc.Mounts,
+		fallback: filepath.Base(opt.Argv[0]),
 	}
 	defer r.tracer.Close()
+	r.tools = &toolGuard{mcp: opt.Policy.MCP}
+	if opt.Policy.MCP.PinEnabled() {
+		r.tools.pins = newPins(PinsDir(), opt.Policy.Digest, r.report)
+		if opt.Name != "" {
+			r.tools.pins.setServer(opt.Name)
+		}
+	}
 	if opt.Learn {
 		fmt.Fprintf(stderr, "srt-mcp: learn mode: network destinations outside the policy are allowed and recorded as would-deny; filesystem rules stay enforced\n")
 	}
@@ -159,7 +167,11 @@ func Run(opt Options) int {
 	go func() {
 		defer outputs.Done()
 		sc := NewScanner(r.fromServer)
-		_ = pump(r.out, outR, sc)
+		if r.tools.active() {
+			_ = gatedPump(r.out, outR, sc, r.serverGate())
+		} else {
+			_ = pump(r.out, outR, sc)
+		}
 		r.out.endStream()
 		outR.Close()
 	}()
@@ -231,6 +243,8 @@ type run struct {
 	denials  *limiter
 	tracer   *Tracer
 	mounts   []sandbox.Mount
+	tools    *toolGuard
+	fallback string // the command's base name, when the server gives none
 
 	mu      sync.Mutex
 	failMsg string // set once the sandbox failed: answer requests directly
@@ -242,7 +256,11 @@ func (r *run) relayClient(serverIn io.WriteCloser, stdin io.Reader) {
 	sc := NewScanner(r.fromClient)
 	sc.DigestArguments(digestKey())
 	w := &dropWriter{w: serverIn}
-	_ = pump(w, stdin, sc)
+	if r.tools.active() {
+		_ = gatedPump(w, stdin, sc, r.clientGate())
+	} else {
+		_ = pump(w, stdin, sc)
+	}
 	serverIn.Close()
 }
 
@@ -269,6 +287,9 @@ func (r *run) fromServer(e *Envelope) {
 	if e.IsResponse() {
 		if e.ServerName != "" && e.HasResult {
 			r.tracer.SetServer(e.ServerName)
+			if r.tools.pins != nil {
+				r.tools.pins.setServer(r.serverName())
+			}
 		}
 		r.inflight.remove(e.ID)
 	}
@@ -299,8 +320,10 @@ func (r *run) observe(a sandbox.Attempt) {
 // the trace, and shows it on stderr: one line per target at most every few
 // seconds, so it reaches the MCP client's server log without flooding it.
 func (r *run) report(e Event) {
-	for _, c := range r.inflight.at(e.Time) {
-		e.InFlight = append(e.InFlight, CallRef{ID: json.RawMessage(c.id), Method: c.method, Tool: c.tool, ArgNames: c.argNames, ArgDigest: c.argDigest})
+	if e.InFlight == nil {
+		for _, c := range r.inflight.at(e.Time) {
+			e.InFlight = append(e.InFlight, CallRef{ID: json.RawMessage(c.id), Method: c.method, Tool: c.tool, ArgNames: c.argNames, ArgDigest: c.argDigest})
+		}
 	}
 	if !r.tracer.Record(e) {
 		return // ignoreViolations
@@ -326,6 +349,14 @@ func (r *run) report(e Event) {
 		more = fmt.Sprintf(" [and %d more like it]", suppressed)
 	}
 	fmt.Fprintf(r.stderr, "srt-mcp: %s %s %s%s: %s%s\n", verb, e.Op, e.Target, during, e.Rule, more)
+}
+
+// serverName is the name traces and pins use for the server.
+func (r *run) serverName() string {
+	if n := r.tracer.Server(); n != "" {
+		return n
+	}
+	return r.fallback
 }
 
 // failAll answers every request still in flight. With keepFailing, requests

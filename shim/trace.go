@@ -86,6 +86,13 @@ func NewTracer(dir, name, fallback string, ignore func(Event) bool, stderr io.Wr
 	return t
 }
 
+// Server is the server's name, "" until known.
+func (t *Tracer) Server() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.server
+}
+
 // Run is this run's id.
 func (t *Tracer) Run() string { return t.run }
 

@@ -27,6 +27,8 @@ Usage:
   srt-mcp [flags] [--] COMMAND [ARG...]   run COMMAND sandboxed (MCP stdio server)
   srt-mcp demo                            run a probe MCP server sandboxed and show what was blocked
   srt-mcp traces [--suggest] [--json]     summarise violation traces; suggest settings from them
+  srt-mcp profiles [--json]               list the built-in policy profiles
+  srt-mcp pins show|accept SERVER         show or accept changed tool definitions
   srt-mcp selftest [--settings FILE] [--json]
                                           prove the sandbox holds on this machine
   srt-mcp verify [--fix] [--dry-run] [--json] [FILE...]
@@ -35,7 +37,8 @@ Usage:
 
 Flags (before COMMAND; everything after COMMAND belongs to the server):
   --settings FILE   srt settings file (default: ~/.srt-settings.json, else the built-in default)
-  --profile NAME    built-in policy profile (see configs/)
+  --profile NAME    built-in policy profile (srt-mcp profiles); with --settings, the file
+                    is layered over it: allow lists extend, deny lists tighten
   --grace DURATION  shutdown grace period after stdin closes, and after SIGTERM (default 2s)
   --name NAME       server name in traces (default: from its initialize response, else the command)
   --trace-dir DIR   where violation traces go (default $XDG_STATE_HOME/srt-mcp/traces)
@@ -85,6 +88,10 @@ func run(args []string, stdin, stdout, stderr *os.File) int {
 			return runVerify(args[1:], stdout, stderr)
 		case "selftest":
 			return runSelftest(args[1:], stdout, stderr)
+		case "profiles":
+			return runProfiles(args[1:], stdout, stderr)
+		case "pins":
+			return runPins(args[1:], stdout, stderr)
 		case "version":
 			fmt.Fprintln(stdout, "srt-mcp", version)
 			return 0
@@ -121,10 +128,6 @@ func run(args []string, stdin, stdout, stderr *os.File) int {
 	if len(argv) == 0 {
 		return shim.FailClosed(stdin, stdout, stderr, errors.New("no server command given (usage: srt-mcp [flags] [--] COMMAND [ARG...])"), sandbox.ExitUsage)
 	}
-	if *settingsFile != "" && *profile != "" {
-		return shim.FailClosed(stdin, stdout, stderr, errors.New("--settings and --profile cannot be combined yet"), sandbox.ExitUsage)
-	}
-
 	policy, err := loadPolicy(*settingsFile, *profile)
 	if err != nil {
 		code := sandbox.ExitUsage

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/srt-mcp/srt-mcp/configs"
 	"github.com/srt-mcp/srt-mcp/internal/clientconfig"
 	"github.com/srt-mcp/srt-mcp/sandbox"
 )
@@ -69,7 +70,7 @@ func runVerify(args []string, stdout, stderr io.Writer) int {
 			clientconfig.Classify(s, home)
 		}
 		if *fix || *dryRun {
-			out, fixed, err := f.Rewrite(srtMCP, func(*clientconfig.Server) string { return "" })
+			out, fixed, err := f.Rewrite(srtMCP, func(s *clientconfig.Server) string { return configs.ForPackage(s.Args) })
 			if err != nil {
 				errs = append(errs, fileError{c.Path, "not rewritten: " + err.Error()})
 			} else if len(fixed) > 0 {

@@ -1,0 +1,88 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"sort"
+
+	"github.com/srt-mcp/srt-mcp/sandbox"
+	"github.com/srt-mcp/srt-mcp/shim"
+)
+
+const pinsUsage = `Usage: srt-mcp pins show SERVER | srt-mcp pins accept SERVER
+
+Tool pins record each server's tool definitions on first use. When a later
+session sees a changed or new tool, calls to it are blocked until you accept
+the change. show lists the accepted tools and the pending changes; accept
+makes the pending state the accepted one.
+`
+
+func runPins(args []string, stdout, stderr io.Writer) int {
+	if len(args) != 2 || (args[0] != "show" && args[0] != "accept") {
+		fmt.Fprint(stderr, pinsUsage)
+		return sandbox.ExitUsage
+	}
+	dir, server := shim.PinsDir(), args[1]
+	if args[0] == "accept" {
+		before, err := shim.LoadPins(dir, server)
+		if err != nil {
+			fmt.Fprintln(stderr, "srt-mcp pins:", err)
+			return 1
+		}
+		if before != nil && before.Pending == nil {
+			fmt.Fprintf(stdout, "%s: nothing pending; the accepted pins stay\n", server)
+			return 0
+		}
+		if _, err := shim.AcceptPins(dir, server); err != nil {
+			fmt.Fprintln(stderr, "srt-mcp pins:", err)
+			return 1
+		}
+		fmt.Fprintf(stdout, "%s: accepted the pending tool definitions and policy\n", server)
+		return 0
+	}
+	p, err := shim.LoadPins(dir, server)
+	if err != nil || p == nil {
+		if err == nil {
+			err = fmt.Errorf("no pins recorded for %q", server)
+		}
+		fmt.Fprintln(stderr, "srt-mcp pins:", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "%s (updated %s)\n", p.Server, p.Updated)
+	names := func(m map[string]shim.ToolDef) []string {
+		var out []string
+		for n := range m {
+			out = append(out, n)
+		}
+		sort.Strings(out)
+		return out
+	}
+	if p.Accepted != nil {
+		fmt.Fprintf(stdout, "accepted: %d tools, policy %s\n", len(p.Accepted.Tools), p.Accepted.Policy)
+		for _, n := range names(p.Accepted.Tools) {
+			fmt.Fprintf(stdout, "  %-30s %s\n", n, p.Accepted.Tools[n].Digest)
+		}
+	}
+	if p.Pending == nil {
+		fmt.Fprintln(stdout, "nothing pending")
+		return 0
+	}
+	fmt.Fprintln(stdout, "pending (calls to these are blocked until `srt-mcp pins accept "+server+"`):")
+	if p.Accepted != nil && p.Pending.Policy != p.Accepted.Policy {
+		fmt.Fprintf(stdout, "  policy changed: %s -> %s (every call is blocked)\n", p.Accepted.Policy, p.Pending.Policy)
+	}
+	if p.Accepted != nil && p.Pending.Instructions != p.Accepted.Instructions {
+		fmt.Fprintln(stdout, "  server instructions changed (every call is blocked)")
+	}
+	for _, n := range names(p.Pending.Tools) {
+		cur := p.Pending.Tools[n]
+		old, known := p.Accepted.Tools[n]
+		switch {
+		case !known:
+			fmt.Fprintf(stdout, "  new tool %s:\n%s", n, shim.ToolDiff(n, shim.ToolDef{}, cur, false))
+		case old.Digest != cur.Digest:
+			fmt.Fprintf(stdout, "  changed tool %s:\n%s", n, shim.ToolDiff(n, old, cur, true))
+		}
+	}
+	return 0
+}

@@ -1,0 +1,39 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"text/tabwriter"
+
+	"github.com/srt-mcp/srt-mcp/configs"
+)
+
+func runProfiles(args []string, stdout, stderr io.Writer) int {
+	var out []configs.Info
+	for _, n := range configs.Names() {
+		out = append(out, configs.Describe(n))
+	}
+	if len(args) == 1 && args[0] == "--json" {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		enc.Encode(out)
+		return 0
+	}
+	if len(args) > 0 {
+		fmt.Fprintln(stderr, "usage: srt-mcp profiles [--json]")
+		return 2
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "PROFILE\tFOR\tALLOWS")
+	for _, i := range out {
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", i.Name, i.Server, i.Allows)
+	}
+	tw.Flush()
+	fmt.Fprintln(stdout, "\nWhy:")
+	for _, i := range out {
+		fmt.Fprintf(stdout, "  %s: %s\n", i.Name, i.Why)
+	}
+	fmt.Fprintln(stdout, "\nUse: srt-mcp --profile NAME [--settings FILE] -- COMMAND...  (the file extends or tightens the profile)")
+	return 0
+}

@@ -1,0 +1,119 @@
+package shim
+
+import (
+	"bytes"
+	"io"
+)
+
+// verdict is a gate's decision about one message.
+type verdict int
+
+const (
+	undecided verdict = iota
+	pass              // relay the message unchanged
+	drop              // do not relay it (the gate answers for it)
+	replace           // relay other bytes instead (only at the end)
+)
+
+// gate decides about messages while they stream. partial is asked after
+// each piece of a message with what the scanner has seen so far; it may
+// return undecided to hold the bytes back (up to the gate's limit, after
+// which overLimit decides). end gets the message's envelope(s) once it is
+// complete, and, when the message was held to the end, its bytes.
+type gate struct {
+	partial   func(env *Envelope, held int) verdict
+	limit     int
+	overLimit verdict
+	end       func(envs []Envelope, v verdict, msg []byte) (verdict, []byte)
+}
+
+// gatedPump is pump with a gate: a message is streamed as soon as the gate
+// passes it, so only messages the gate must see whole are held in memory,
+// and never more than the gate's limit of any one.
+func gatedPump(dst io.Writer, src io.Reader, sc *Scanner, g *gate) error {
+	var envs []Envelope
+	emit := sc.emit
+	sc.emit = func(e *Envelope) { envs = append(envs, *e) }
+	defer func() { sc.emit = emit }()
+
+	buf := make([]byte, relayBufSize)
+	var held bytes.Buffer
+	v := undecided
+	write := func(p []byte) error {
+		_, err := dst.Write(p)
+		return err
+	}
+	for {
+		n, err := src.Read(buf)
+		for p := buf[:n]; len(p) > 0; {
+			seg := p
+			ended := false
+			if i := bytes.IndexByte(p, '\n'); i >= 0 {
+				seg, ended = p[:i+1], true
+			}
+			p = p[len(seg):]
+			sc.Scan(seg)
+			if ended {
+				if v == undecided || v == replace {
+					held.Write(seg)
+					v2, repl := g.end(envs, v, held.Bytes())
+					switch v2 {
+					case pass, undecided:
+						if err := write(held.Bytes()); err != nil {
+							return err
+						}
+					case replace:
+						if err := write(repl); err != nil {
+							return err
+						}
+					}
+				} else {
+					g.end(envs, v, nil)
+					if v == pass {
+						if err := write(seg); err != nil {
+							return err
+						}
+					}
+				}
+				envs, v = envs[:0], undecided
+				held.Reset()
+				continue
+			}
+			switch v {
+			case pass:
+				if err := write(seg); err != nil {
+					return err
+				}
+				continue
+			case drop:
+				continue
+			}
+			v = g.partial(sc.Partial(), held.Len()+len(seg))
+			if v == undecided && held.Len()+len(seg) > g.limit {
+				v = g.overLimit
+			}
+			switch v {
+			case pass:
+				if err := write(append(held.Bytes(), seg...)); err != nil {
+					return err
+				}
+				held.Reset()
+			case drop:
+				held.Reset()
+			default:
+				held.Write(seg)
+			}
+		}
+		if err == io.EOF {
+			if held.Len() > 0 || v == pass { // an unterminated last message
+				if v != drop {
+					write(held.Bytes())
+				}
+			}
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
