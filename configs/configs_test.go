@@ -38,11 +38,11 @@ func TestEveryProfileParsesAndIsDescribed(t *testing.T) {
 
 func TestForPackage(t *testing.T) {
 	for args, want := range map[string]string{
-		"-y @modelcontextprotocol/server-github":       "github",
+		"-y @modelcontextprotocol/server-github":        "github",
 		"-y @modelcontextprotocol/server-github@2025.4": "github",
-		"mcp-server-git --repository .":                "git",
-		"mcp-server-fetch==2025.1.1":                   "fetch",
-		"-y some-unknown-server":                       "",
+		"mcp-server-git --repository .":                 "git",
+		"mcp-server-fetch==2025.1.1":                    "fetch",
+		"-y some-unknown-server":                        "",
 	} {
 		if got := configs.ForPackage(splitArgs(args)); got != want {
 			t.Errorf("ForPackage(%s) = %q, want %q", args, got, want)

@@ -176,4 +176,3 @@ func srtMCP(t *testing.T, w *world, args ...string) string {
 	}
 	return string(out)
 }
-
