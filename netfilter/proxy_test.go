@@ -67,6 +67,10 @@ func (r *rig) log() []Decision {
 }
 
 func startRig(t testing.TB, allow, deny []string, res Resolver) *rig {
+	return startRigSecret(t, allow, deny, res, "")
+}
+
+func startRigSecret(t testing.TB, allow, deny []string, res Resolver, secret string) *rig {
 	t.Helper()
 	r := &rig{}
 	hl, err := net.Listen("tcp", "127.0.0.1:0")
@@ -80,7 +84,8 @@ func startRig(t testing.TB, allow, deny []string, res Resolver) *rig {
 	t.Cleanup(func() { hl.Close(); sl.Close() })
 	r.httpAddr, r.socksAddr = hl.Addr().String(), sl.Addr().String()
 	p := &Proxies{
-		Guard: &Guard{Policy: mustPolicy(t, allow, deny), Resolver: res},
+		Guard:  &Guard{Policy: mustPolicy(t, allow, deny), Resolver: res},
+		Secret: secret,
 		OnDecision: func(d Decision) {
 			r.mu.Lock()
 			r.decisions = append(r.decisions, d)
@@ -436,4 +441,50 @@ func connectTunnel(proxyAddr, target string) (net.Conn, error) {
 		return nil, errors.New("unexpected bytes after the CONNECT response")
 	}
 	return c, nil
+}
+
+func TestProxySecret(t *testing.T) {
+	web := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Proxy-Authorization") != "" {
+			t.Error("the proxy forwarded its credentials")
+		}
+		fmt.Fprint(w, "ok")
+	}))
+	defer web.Close()
+	echo := echoServer(t)
+	res := &table{names: map[string][]string{"allowed.test": {"127.0.0.1"}}}
+	r := startRigSecret(t, []string{"allowed.test"}, nil, res, "s3cret")
+	target := "http://allowed.test:" + portOf(t, web.Listener.Addr().String()) + "/"
+
+	// Without the secret: 407 for HTTP and CONNECT, refusal for SOCKS5.
+	resp, err := httpClient(r.httpAddr).Get(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusProxyAuthRequired {
+		t.Errorf("no credentials: %d", resp.StatusCode)
+	}
+	if status, _ := rawConnect(t, r.httpAddr, "allowed.test:"+portOf(t, echo)); !strings.Contains(status, "407") {
+		t.Errorf("CONNECT without credentials: %s", status)
+	}
+	for _, auth := range []*proxy.Auth{nil, {User: ProxyUser, Password: "wrong"}, {User: "other", Password: "s3cret"}} {
+		d, _ := proxy.SOCKS5("tcp", r.socksAddr, auth, proxy.Direct)
+		if c, err := d.Dial("tcp", "allowed.test:"+portOf(t, echo)); err == nil {
+			c.Close()
+			t.Errorf("SOCKS5 with %+v connected", auth)
+		}
+	}
+	// With it, as the server's proxy URLs carry it.
+	c := &http.Client{Transport: &http.Transport{Proxy: http.ProxyURL(&url.URL{Scheme: "http", User: url.UserPassword(ProxyUser, "s3cret"), Host: r.httpAddr})}}
+	if body := get(t, c, target, http.StatusOK); body != "ok" {
+		t.Errorf("with credentials: %q", body)
+	}
+	d, _ := proxy.SOCKS5("tcp", r.socksAddr, &proxy.Auth{User: ProxyUser, Password: "s3cret"}, proxy.Direct)
+	conn, err := d.Dial("tcp", "allowed.test:"+portOf(t, echo))
+	if err != nil {
+		t.Fatalf("SOCKS5 with credentials: %v", err)
+	}
+	roundTripEcho(t, conn)
+	conn.Close()
 }

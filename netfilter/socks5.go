@@ -3,6 +3,7 @@ package netfilter
 import (
 	"bufio"
 	"context"
+	"crypto/subtle"
 	"encoding/binary"
 	"errors"
 	"io"
@@ -17,6 +18,7 @@ import (
 const (
 	socksVersion      = 5
 	socksNoAuth       = 0x00
+	socksUserPass     = 0x02
 	socksNoAcceptable = 0xff
 	socksCmdConnect   = 0x01
 	socksAtypIPv4     = 0x01
@@ -41,6 +43,9 @@ type SOCKS5Server struct {
 	Guard      *Guard
 	OnDecision func(Decision)
 	Dialer     net.Dialer
+	// Secret, when set, requires username/password authentication (RFC
+	// 1929) as ProxyUser with this password.
+	Secret string
 }
 
 // Serve accepts connections until ln is closed.
@@ -74,12 +79,25 @@ func (s *SOCKS5Server) handle(c net.Conn) {
 	if _, err := io.ReadFull(r, methods); err != nil {
 		return
 	}
-	if !containsByte(methods, socksNoAuth) {
-		c.Write([]byte{socksVersion, socksNoAcceptable})
-		return
-	}
-	if _, err := c.Write([]byte{socksVersion, socksNoAuth}); err != nil {
-		return
+	if s.Secret != "" {
+		if !containsByte(methods, socksUserPass) {
+			c.Write([]byte{socksVersion, socksNoAcceptable})
+			return
+		}
+		if _, err := c.Write([]byte{socksVersion, socksUserPass}); err != nil {
+			return
+		}
+		if !s.authenticate(c, r) {
+			return
+		}
+	} else {
+		if !containsByte(methods, socksNoAuth) {
+			c.Write([]byte{socksVersion, socksNoAcceptable})
+			return
+		}
+		if _, err := c.Write([]byte{socksVersion, socksNoAuth}); err != nil {
+			return
+		}
 	}
 	// Request: VER CMD RSV ATYP DST.ADDR DST.PORT
 	var req [4]byte
@@ -148,6 +166,34 @@ func (s *SOCKS5Server) handle(c net.Conn) {
 		}
 	}
 	tunnel(c, up)
+}
+
+// authenticate runs the RFC 1929 sub-negotiation.
+func (s *SOCKS5Server) authenticate(c net.Conn, r *bufio.Reader) bool {
+	var ver [1]byte
+	if _, err := io.ReadFull(r, ver[:]); err != nil || ver[0] != 1 {
+		return false
+	}
+	read := func() ([]byte, bool) {
+		n, err := r.ReadByte()
+		if err != nil {
+			return nil, false
+		}
+		b := make([]byte, n)
+		_, err = io.ReadFull(r, b)
+		return b, err == nil
+	}
+	user, ok1 := read()
+	pass, ok2 := read()
+	good := ok1 && ok2 &&
+		subtle.ConstantTimeCompare(user, []byte(ProxyUser)) == 1 &&
+		subtle.ConstantTimeCompare(pass, []byte(s.Secret)) == 1
+	status := byte(1)
+	if good {
+		status = 0
+	}
+	c.Write([]byte{1, status})
+	return good
 }
 
 func containsByte(b []byte, x byte) bool {

@@ -70,3 +70,8 @@ func bwrapArgs(p *Policy, mounts []Mount, dataFD func() int) []string {
 // inside the sandbox: "srt-mcp __connect PROXY HOST PORT" connects through
 // the SOCKS5 proxy and relays stdin and stdout.
 const ConnectCommand = "__connect"
+
+// HelperCommand is the hidden sub-command srt-mcp runs as inside bwrap. It
+// is the only code that runs in the sandbox before the server: it applies
+// seccomp and execs, so no helper binaries (socat, apply-seccomp) are needed.
+const HelperCommand = "__exec"

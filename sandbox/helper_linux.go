@@ -11,11 +11,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// HelperCommand is the hidden sub-command srt-mcp runs as inside bwrap. It
-// is the only code that runs in the sandbox before the server: it applies
-// seccomp and execs, so no helper binaries (socat, apply-seccomp) are needed.
-const HelperCommand = "__exec"
-
 // RunHelper is the body of "srt-mcp __exec [--allow-unix-sockets] -- CMD
 // [ARG...]". It never returns on success. Any failure is reported on the
 // ready pipe and stderr, and the server is not started: fail closed.

@@ -1,6 +1,9 @@
 package sandbox
 
-import "strings"
+import (
+	"strings"
+	"time"
+)
 
 // Violation is an observed access the sandbox refuses (or, for a read of a
 // hidden path, answers with an empty, unreadable stand-in).
@@ -81,4 +84,14 @@ func IgnoreMatches(ignore map[string][]string, command, target string) bool {
 		}
 	}
 	return false
+}
+
+// Attempt is what an observed syscall tried to do to a path.
+type Attempt struct {
+	Time   time.Time // when the syscall was made
+	Pid    int
+	Call   string   // syscall name
+	Paths  []string // absolute, as the process named them (symlinks not resolved)
+	Write  bool     // creates, modifies or removes
+	Socket bool     // socket(AF_UNIX)
 }

@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"io"
+	"net"
 	"os"
 )
 
@@ -32,4 +33,20 @@ func (e *UnavailableError) Error() string {
 		return e.Reason
 	}
 	return e.Reason + "; fix: " + e.Fix
+}
+
+// Handover is what the sandbox hands to srt-mcp once its namespaces
+// exist: the proxies' listening sockets (127.0.0.1:3128 for HTTP,
+// 127.0.0.1:1080 for SOCKS5, inside the sandbox's network namespace) and,
+// when the kernel supports it, the supervisor of the observing seccomp
+// filter.
+type Handover struct {
+	HTTP, SOCKS net.Listener
+	// Secret, when set, is the credential the proxies must demand (macOS:
+	// they listen on the host's loopback).
+	Secret     string
+	Supervisor *Supervisor // Linux: the seccomp supervisor; nil when unavailable
+	// Monitor, when set, reports violations until the sandbox ends (macOS:
+	// the unified log).
+	Monitor func(report func(Violation))
 }

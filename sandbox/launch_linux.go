@@ -124,16 +124,6 @@ func Start(spec Spec) (*Process, error) {
 	return &Process{cmd: cmd, ready: readyR, status: statusR, net: netHost, Mounts: mounts}, nil
 }
 
-// Handover is what the sandbox hands to srt-mcp once its namespaces
-// exist: the proxies' listening sockets (127.0.0.1:3128 for HTTP,
-// 127.0.0.1:1080 for SOCKS5, inside the sandbox's network namespace) and,
-// when the kernel supports it, the supervisor of the observing seccomp
-// filter.
-type Handover struct {
-	HTTP, SOCKS net.Listener
-	Supervisor  *Supervisor // nil when violations cannot be observed
-}
-
 // Handover blocks until the helper has sent its descriptors, or is gone.
 func (p *Process) Handover() (*Handover, error) {
 	defer p.net.Close()

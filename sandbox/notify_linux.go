@@ -173,16 +173,6 @@ type seccompNotifResp struct {
 	Flags uint32
 }
 
-// Access is what an observed syscall tried to do to a path.
-type Attempt struct {
-	Time   time.Time // when the syscall was made
-	Pid    int
-	Call   string   // syscall name
-	Paths  []string // absolute, as the process named them (symlinks not resolved)
-	Write  bool     // creates, modifies or removes
-	Socket bool     // socket(AF_UNIX)
-}
-
 // Supervisor receives notifications from the observing filter.
 type Supervisor struct {
 	fd       int

@@ -164,7 +164,7 @@ func settingsDigest(s *Settings) string {
 // symlinks so that the rule applies to the real object: a denyRead on a
 // link must hide the target, and an allowWrite through a link must not
 // silently grant something else than the user sees in the settings.
-func (p *Policy) resolvePath(raw string) ([]string, error) {
+func (p *Policy) resolvePath(raw string) (out []string, err error) {
 	path := raw
 	switch {
 	case path == "~":
@@ -184,8 +184,11 @@ func (p *Policy) resolvePath(raw string) ([]string, error) {
 		if candidates, err = expandGlob(path); err != nil {
 			return nil, fmt.Errorf("%q: %w", raw, err)
 		}
+		// The pattern itself stays in the policy too: Seatbelt turns it into
+		// a regex that also covers files created later; the Linux mount plan
+		// skips it (no such path exists) and uses the expansions.
+		defer func() { out = append(out, path) }()
 	}
-	out := make([]string, 0, len(candidates))
 	for _, c := range candidates {
 		real := realPath(c)
 		if real != c {

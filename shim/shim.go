@@ -143,8 +143,13 @@ func Run(opt Options) int {
 		if err != nil {
 			return // the sandbox failed before that; Ready reports why
 		}
-		p := &netfilter.Proxies{Guard: &netfilter.Guard{Policy: netPolicy, Learn: opt.Learn}, OnDecision: r.onDecision}
+		p := &netfilter.Proxies{Guard: &netfilter.Guard{Policy: netPolicy, Learn: opt.Learn}, OnDecision: r.onDecision, Secret: h.Secret}
 		p.Serve(h.HTTP, h.SOCKS)
+		if h.Monitor != nil {
+			go h.Monitor(func(v sandbox.Violation) {
+				r.report(Event{Time: time.Now(), Kind: v.Kind, Op: v.Op, Target: v.Target, Decision: DecisionDeny, Rule: v.Rule})
+			})
+		}
 		if h.Supervisor != nil {
 			h.Supervisor.Run(r.observe)
 		}
