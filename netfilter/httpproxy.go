@@ -1,6 +1,7 @@
 package netfilter
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -22,7 +23,12 @@ type pinnedKey struct{}
 // NewHTTPProxy returns the filtering HTTP proxy: CONNECT tunnels and plain
 // requests with an absolute URI, both decided by g, both connected to the
 // exact address g checked. Every decision goes to onDecision.
-func NewHTTPProxy(g *Guard, onDecision func(Decision)) http.Handler {
+//
+// inspect, when not nil, sees every plain request with the first MiB of
+// its body before the decision, refused or not (srt-mcp audit looks for
+// canaries leaving in URLs, headers and bodies; TLS inside CONNECT stays
+// opaque).
+func NewHTTPProxy(g *Guard, onDecision func(Decision), inspect func(*http.Request, []byte)) http.Handler {
 	p := goproxy.NewProxyHttpServer()
 	p.Verbose = false
 	p.Logger = log.New(io.Discard, "", 0)
@@ -61,6 +67,17 @@ func NewHTTPProxy(g *Guard, onDecision func(Decision)) http.Handler {
 	p.OnRequest().DoFunc(func(r *http.Request, ctx *goproxy.ProxyCtx) (*http.Request, *http.Response) {
 		if r.Method == http.MethodConnect {
 			return r, nil
+		}
+		if inspect != nil {
+			var body []byte
+			if r.Body != nil {
+				body, _ = io.ReadAll(io.LimitReader(r.Body, 1<<20))
+				r.Body = struct {
+					io.Reader
+					io.Closer
+				}{io.MultiReader(bytes.NewReader(body), r.Body), r.Body}
+			}
+			inspect(r, body)
 		}
 		defPort := 80
 		if r.URL.Scheme == "https" {

@@ -21,6 +21,8 @@ type Proxies struct {
 	// the proxies listen on the host's loopback, where any local process
 	// could reach them; the secret keeps them for the sandboxed server.
 	Secret string
+	// Inspect, when set, sees each plain HTTP request (see NewHTTPProxy).
+	Inspect func(*http.Request, []byte)
 
 	http *http.Server
 }
@@ -31,7 +33,7 @@ func (p *Proxies) Serve(httpLn, socksLn net.Listener) {
 	if on == nil {
 		on = func(Decision) {}
 	}
-	handler := NewHTTPProxy(p.Guard, on)
+	handler := NewHTTPProxy(p.Guard, on, p.Inspect)
 	if p.Secret != "" {
 		handler = requireProxyAuth(handler, p.Secret)
 	}

@@ -46,23 +46,37 @@ func bwrapArgs(p *Policy, mounts []Mount, dataFD func() int) []string {
 	// A private, empty /tmp that exists (TMPDIR points at it) and vanishes
 	// with the sandbox.
 	a = append(a, "--tmpfs", "/tmp")
-	for _, m := range mounts {
+	var remount []string
+	for i, m := range mounts {
 		switch m.Access {
 		case ReadWrite:
 			a = append(a, "--bind", m.Path, m.Path)
 		case ReadOnly:
 			a = append(a, "--ro-bind", m.Path, m.Path)
 		case Hidden:
-			// Mode 0000: even a root server without capabilities gets EACCES.
-			if m.Dir {
-				a = append(a, "--perms", "0000", "--tmpfs", m.Path, "--remount-ro", m.Path)
-			} else {
+			if !m.Dir {
+				// Mode 0000: even a root server without capabilities gets EACCES.
 				a = append(a, "--perms", "0000", "--ro-bind-data", strconv.Itoa(dataFD()), m.Path)
+				continue
 			}
+			// An empty directory nobody may list. When allowRead re-opens
+			// something inside, it must stay traversable (0711) to reach it;
+			// its read-only remount waits until those binds have created
+			// their mount points in it.
+			perms := "0000"
+			for _, later := range mounts[i+1:] {
+				if under(later.Path, m.Path) {
+					perms = "0711"
+					break
+				}
+			}
+			a = append(a, "--perms", perms, "--tmpfs", m.Path)
+			remount = append(remount, "--remount-ro", m.Path)
 		default:
 			panic(fmt.Sprintf("unknown access %d", m.Access))
 		}
 	}
+	a = append(a, remount...)
 	return append(a, "--chdir", p.Cwd, "--json-status-fd", strconv.Itoa(fdStatus), "--")
 }
 

@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"slices"
 	"strings"
 	"time"
 )
@@ -8,15 +9,30 @@ import (
 // Violation is an observed access the sandbox refuses (or, for a read of a
 // hidden path, answers with an empty, unreadable stand-in).
 type Violation struct {
-	Kind   string // "fs-read", "fs-write", "unix-socket"
+	Kind   string // "fs-read", "fs-write", "unix-socket", "process"
 	Op     string // the syscall
 	Target string // absolute path
 	Rule   string
+	// Allowed: not a violation but an observation asked for (a decoy read,
+	// a process started) that srt-mcp audit reports.
+	Allowed bool
+}
+
+// Watch asks Judge for observations beyond violations (srt-mcp audit).
+type Watch struct {
+	Decoys []string // report any open of these paths
+	Exec   bool     // report every program executed
 }
 
 // Judge compares an observed access with the mount plan the sandbox was
 // built from. It predicts what the mounts do; the mounts decide.
-func Judge(mounts []Mount, a Attempt) []Violation {
+func Judge(mounts []Mount, a Attempt, w Watch) []Violation {
+	if a.Exec {
+		if w.Exec && len(a.Paths) > 0 {
+			return []Violation{{Kind: "process", Op: "exec", Target: a.Paths[0], Rule: "program started", Allowed: true}}
+		}
+		return nil
+	}
 	if a.Socket {
 		return []Violation{{Kind: "unix-socket", Op: "socket", Target: "AF_UNIX", Rule: "unix sockets are blocked (network.allowAllUnixSockets is off)"}}
 	}
@@ -28,6 +44,10 @@ func Judge(mounts []Mount, a Attempt) []Violation {
 		path := raw
 		if !under(raw, "/tmp") {
 			path = realPath(raw) // the rule applies to the real object
+		}
+		if !a.Write && slices.Contains(w.Decoys, path) {
+			out = append(out, Violation{Kind: "fs-read", Op: a.Call, Target: path, Rule: "decoy credential read", Allowed: true})
+			continue
 		}
 		m, private := deepest(mounts, path)
 		v := Violation{Op: a.Call, Target: path, Kind: "fs-read"}
@@ -94,4 +114,5 @@ type Attempt struct {
 	Paths  []string // absolute, as the process named them (symlinks not resolved)
 	Write  bool     // creates, modifies or removes
 	Socket bool     // socket(AF_UNIX)
+	Exec   bool     // execve: Paths[0] is the program
 }

@@ -39,6 +39,7 @@ type notifyTarget struct {
 	flags  int      // index of the open flags argument, or -1
 	write  bool     // the call always modifies the filesystem
 	socket bool
+	exec   bool
 }
 
 // notifySyscalls lists the observed syscalls (plus the arch-specific ones
@@ -60,6 +61,8 @@ var notifySyscalls = map[uint32]notifyTarget{
 	unix.SYS_SETXATTR:    {name: "setxattr", paths: [][2]int{{-1, 0}}, flags: -1, write: true},
 	unix.SYS_LSETXATTR:   {name: "lsetxattr", paths: [][2]int{{-1, 0}}, flags: -1, write: true},
 	unix.SYS_SOCKET:      {name: "socket", socket: true},
+	unix.SYS_EXECVE:      {name: "execve", paths: [][2]int{{-1, 0}}, flags: -1, exec: true},
+	unix.SYS_EXECVEAT:    {name: "execveat", paths: [][2]int{{0, 1}}, flags: -1, exec: true},
 	unix.SYS_FCHMODAT2:   {name: "fchmodat2", paths: [][2]int{{0, 1}}, flags: -1, write: true},
 	unix.SYS_REMOVEXATTR: {name: "removexattr", paths: [][2]int{{-1, 0}}, flags: -1, write: true},
 }
@@ -255,7 +258,7 @@ func (s *Supervisor) decode(n *seccompNotif) (Attempt, bool) {
 	if !ok {
 		return Attempt{}, false
 	}
-	a := Attempt{Time: time.Now(), Pid: int(n.Pid), Call: t.name, Write: t.write, Socket: t.socket}
+	a := Attempt{Time: time.Now(), Pid: int(n.Pid), Call: t.name, Write: t.write, Socket: t.socket, Exec: t.exec}
 	if t.socket {
 		return a, true
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"sort"
 	"sync"
 	"time"
 )
@@ -205,6 +206,7 @@ func (f *inflight) at(t time.Time) []call {
 			out = append(out, *c)
 		}
 	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].start.Before(out[j].start) })
 	return out
 }
 

@@ -5,9 +5,11 @@
 package shim
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -53,6 +55,18 @@ type Options struct {
 	// NoObserve turns off the seccomp supervisor that reports filesystem
 	// and unix-socket violations. Enforcement is the same either way.
 	NoObserve bool
+	// Audit, when set, records observations beyond violations for
+	// srt-mcp audit.
+	Audit *AuditOptions
+}
+
+// AuditOptions asks the run to record what srt-mcp audit reports.
+type AuditOptions struct {
+	// Canaries maps a decoy's name to its unique value; any request that
+	// carries one (host name, URL, header, plain body) is recorded.
+	Canaries map[string]string
+	// Decoys are files whose reads are recorded.
+	Decoys []string
 }
 
 // Run starts the server sandboxed and relays until it exits. It returns the
@@ -121,6 +135,10 @@ func Run(opt Options) int {
 		}, stderr),
 		mounts:   proc.Mounts,
 		fallback: filepath.Base(opt.Argv[0]),
+		audit:    opt.Audit,
+	}
+	if opt.Audit != nil {
+		r.watch = sandbox.Watch{Decoys: opt.Audit.Decoys, Exec: true}
 	}
 	defer r.tracer.Close()
 	r.tools = &toolGuard{mcp: opt.Policy.MCP}
@@ -144,6 +162,9 @@ func Run(opt Options) int {
 			return // the sandbox failed before that; Ready reports why
 		}
 		p := &netfilter.Proxies{Guard: &netfilter.Guard{Policy: netPolicy, Learn: opt.Learn}, OnDecision: r.onDecision, Secret: h.Secret}
+		if opt.Audit != nil {
+			p.Inspect = r.inspectRequest
+		}
 		p.Serve(h.HTTP, h.SOCKS)
 		if h.Monitor != nil {
 			go h.Monitor(func(v sandbox.Violation) {
@@ -250,6 +271,8 @@ type run struct {
 	mounts   []sandbox.Mount
 	tools    *toolGuard
 	fallback string // the command's base name, when the server gives none
+	audit    *AuditOptions
+	watch    sandbox.Watch
 
 	mu      sync.Mutex
 	failMsg string // set once the sandbox failed: answer requests directly
@@ -303,21 +326,58 @@ func (r *run) fromServer(e *Envelope) {
 // onDecision records network denials, and in learn mode the destinations
 // that would have been denied.
 func (r *run) onDecision(d netfilter.Decision) {
+	target := fmt.Sprintf("%s:%d", d.Host, d.Port)
+	if r.audit != nil {
+		for name, value := range r.audit.Canaries {
+			if strings.Contains(strings.ToLower(d.Host), strings.ToLower(value)) {
+				r.report(Event{Time: d.Time, Kind: KindNetwork, Op: "exfil", Target: target, Decision: DecisionAllow, Rule: "canary " + name + " in the host name"})
+			}
+		}
+	}
 	if d.Allowed && !d.WouldDeny {
+		if r.audit != nil {
+			r.report(Event{Time: d.Time, Kind: KindNetwork, Op: d.Protocol, Target: target, Decision: DecisionAllow, Rule: d.Rule})
+		}
 		return
 	}
 	decision := DecisionDeny
 	if d.WouldDeny {
 		decision = DecisionWouldDeny
 	}
-	r.report(Event{Time: d.Time, Kind: KindNetwork, Op: d.Protocol, Target: fmt.Sprintf("%s:%d", d.Host, d.Port), Decision: decision, Rule: d.Rule})
+	r.report(Event{Time: d.Time, Kind: KindNetwork, Op: d.Protocol, Target: target, Decision: decision, Rule: d.Rule})
+}
+
+// inspectRequest looks for the audit's canaries in a plain HTTP request.
+func (r *run) inspectRequest(req *http.Request, body []byte) {
+	var headers strings.Builder
+	req.Header.Write(&headers)
+	for name, value := range r.audit.Canaries {
+		var where []string
+		if strings.Contains(req.URL.String(), value) {
+			where = append(where, "URL")
+		}
+		if strings.Contains(headers.String(), value) {
+			where = append(where, "headers")
+		}
+		if bytes.Contains(body, []byte(value)) {
+			where = append(where, "body")
+		}
+		if len(where) > 0 {
+			r.report(Event{Time: time.Now(), Kind: KindNetwork, Op: "exfil", Target: req.URL.Host, Decision: DecisionAllow,
+				Rule: "canary " + name + " in the request " + strings.Join(where, " and ")})
+		}
+	}
 }
 
 // observe is the seccomp supervisor's callback: it records filesystem and
 // unix-socket violations (the supervisor has already refused the socket).
 func (r *run) observe(a sandbox.Attempt) {
-	for _, v := range sandbox.Judge(r.mounts, a) {
-		r.report(Event{Time: a.Time, Kind: v.Kind, Op: v.Op, Target: v.Target, Decision: DecisionDeny, Rule: v.Rule})
+	for _, v := range sandbox.Judge(r.mounts, a, r.watch) {
+		decision := DecisionDeny
+		if v.Allowed {
+			decision = DecisionAllow
+		}
+		r.report(Event{Time: a.Time, Kind: v.Kind, Op: v.Op, Target: v.Target, Decision: decision, Rule: v.Rule})
 	}
 }
 
@@ -338,8 +398,11 @@ func (r *run) report(e Event) {
 		return
 	}
 	verb := "denied"
-	if e.Decision == DecisionWouldDeny {
+	switch e.Decision {
+	case DecisionWouldDeny:
 		verb = "would deny (allowed in learn mode)"
+	case DecisionAllow:
+		return // audit observations: in the trace, not on stderr
 	}
 	var calls []string
 	for _, c := range e.InFlight {

@@ -28,10 +28,12 @@ const (
 	KindUnixSocket = "unix-socket"
 	KindTool       = "tool"
 	KindSandbox    = "sandbox"
+	KindProcess    = "process" // a program started (audit only)
 
 	DecisionDeny      = "deny"
 	DecisionWouldDeny = "would-deny"
 	DecisionError     = "error"
+	DecisionAllow     = "allow" // audit only: an observation, not a violation
 )
 
 // Event is one violation, as written to the trace.

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/srt-mcp/srt-mcp/internal/probe"
 	"github.com/srt-mcp/srt-mcp/netfilter"
@@ -27,6 +28,7 @@ Usage:
   srt-mcp [flags] [--] COMMAND [ARG...]   run COMMAND sandboxed (MCP stdio server)
   srt-mcp demo                            run a probe MCP server sandboxed and show what was blocked
   srt-mcp traces [--suggest] [--json]     summarise violation traces; suggest settings from them
+  srt-mcp audit [flags] -- COMMAND...     run a third-party server under observation and report
   srt-mcp profiles [--json]               list the built-in policy profiles
   srt-mcp pins show|accept SERVER         show or accept changed tool definitions
   srt-mcp selftest [--settings FILE] [--json]
@@ -90,6 +92,8 @@ func run(args []string, stdin, stdout, stderr *os.File) int {
 			return runSelftest(args[1:], stdout, stderr)
 		case "profiles":
 			return runProfiles(args[1:], stdout, stderr)
+		case "audit":
+			return runAudit(args[1:], stdout, stderr)
 		case "pins":
 			return runPins(args[1:], stdout, stderr)
 		case "version":
@@ -110,6 +114,26 @@ func run(args []string, stdin, stdout, stderr *os.File) int {
 	name := fs.String("name", "", "")
 	learn := fs.Bool("learn", false, "")
 	observe := fs.Bool("observe", true, "")
+	// Hidden: set by srt-mcp audit for the run it observes.
+	var auditOpt *shim.AuditOptions
+	auditFlags := func() *shim.AuditOptions {
+		if auditOpt == nil {
+			auditOpt = &shim.AuditOptions{Canaries: map[string]string{}}
+		}
+		return auditOpt
+	}
+	fs.Func("audit-canary", "", func(v string) error {
+		name, value, ok := strings.Cut(v, "=")
+		if !ok || len(value) < 16 {
+			return fmt.Errorf("--audit-canary wants NAME=VALUE with a value of 16 characters or more")
+		}
+		auditFlags().Canaries[name] = value
+		return nil
+	})
+	fs.Func("audit-decoy", "", func(v string) error {
+		auditFlags().Decoys = append(auditFlags().Decoys, v)
+		return nil
+	})
 	showVersion := fs.Bool("version", false, "")
 	// flag stops at the first non-flag argument, so the server's own flags
 	// (srt-mcp npx -y pkg --verbose) are never taken for ours.
@@ -147,6 +171,7 @@ func run(args []string, stdin, stdout, stderr *os.File) int {
 		Name:      *name,
 		Learn:     *learn,
 		NoObserve: !*observe,
+		Audit:     auditOpt,
 	})
 }
 

@@ -48,7 +48,7 @@ func Dir(t testing.TB) string {
 		if dir, err = os.MkdirTemp(cache, "srt-mcp-test-"); err != nil {
 			return
 		}
-		for name, pkg := range map[string]string{"srt-mcp": "./cmd/srt-mcp", "probe": "./testdata/mcp/probe"} {
+		for name, pkg := range map[string]string{"srt-mcp": "./cmd/srt-mcp", "probe": "./testdata/mcp/probe", "malicious": "./testdata/mcp/malicious"} {
 			cmd := exec.Command("go", "build", "-o", filepath.Join(dir, name), pkg)
 			cmd.Dir = root
 			if out, e := cmd.CombinedOutput(); e != nil {
@@ -68,6 +68,9 @@ func SrtMCP(t testing.TB) string { return filepath.Join(Dir(t), "srt-mcp") }
 
 // Probe is the path of the built probe MCP server.
 func Probe(t testing.TB) string { return filepath.Join(Dir(t), "probe") }
+
+// Malicious is the path of the credential-stealing test server.
+func Malicious(t testing.TB) string { return filepath.Join(Dir(t), "malicious") }
 
 // HostTempDir returns a fresh directory, removed after the test, that is
 // not under /tmp: the sandbox gives servers a private /tmp, so test files

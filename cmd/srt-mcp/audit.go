@@ -1,0 +1,102 @@
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/srt-mcp/srt-mcp/internal/audit"
+	"github.com/srt-mcp/srt-mcp/sandbox"
+)
+
+const auditUsage = `Usage: srt-mcp audit [--settings FILE] [--call TOOL=JSON]... [--calls FILE] [--json]
+                     [--write-policy FILE] [--timeout DURATION] -- COMMAND [ARG...]
+
+Runs COMMAND sandboxed in learn mode with decoy credentials, acts as its MCP
+client (initialize, tools/list, resources/list, prompts/list, then the
+sample calls), and reports what it touched. Exit 0 when clean, 1 on
+findings (decoy read, canary egress, hidden instructions, writes outside the
+workspace), 2 when the audit could not run.
+`
+
+type callFlags []audit.Call
+
+func (c *callFlags) String() string { return "" }
+func (c *callFlags) Set(v string) error {
+	tool, args, ok := strings.Cut(v, "=")
+	call := audit.Call{Tool: tool, Arguments: map[string]any{}}
+	if ok && args != "" {
+		if err := json.Unmarshal([]byte(args), &call.Arguments); err != nil {
+			return fmt.Errorf("--call %s: arguments are not a JSON object: %v", tool, err)
+		}
+	}
+	*c = append(*c, call)
+	return nil
+}
+
+func runAudit(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("audit", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	settings := fs.String("settings", "", "")
+	var calls callFlags
+	fs.Var(&calls, "call", "")
+	callsFile := fs.String("calls", "", "")
+	asJSON := fs.Bool("json", false, "")
+	writePolicy := fs.String("write-policy", "", "")
+	timeout := fs.Duration("timeout", 90*time.Second, "")
+	if err := fs.Parse(args); err != nil || fs.NArg() == 0 {
+		if err == nil {
+			err = fmt.Errorf("no server command")
+		}
+		fmt.Fprintf(stderr, "srt-mcp audit: %v\n%s", err, auditUsage)
+		return 2
+	}
+	if *callsFile != "" {
+		data, err := os.ReadFile(*callsFile)
+		var more []audit.Call
+		if err == nil {
+			err = json.Unmarshal(data, &more)
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "srt-mcp audit: --calls %s: %v (want a JSON array of {\"tool\", \"arguments\"})\n", *callsFile, err)
+			return 2
+		}
+		calls = append(calls, more...)
+	}
+	self, err := os.Executable()
+	if err != nil {
+		fmt.Fprintln(stderr, "srt-mcp audit:", err)
+		return 2
+	}
+	rep, err := audit.Run(audit.Options{SrtMCP: self, SettingsFile: *settings, Calls: calls, Command: fs.Args(), Timeout: *timeout})
+	if err != nil {
+		fmt.Fprintln(stderr, "srt-mcp audit: could not audit:", err)
+		return 2
+	}
+	if *writePolicy != "" {
+		data, _ := json.MarshalIndent(rep.Policy, "", "  ")
+		if err := os.WriteFile(*writePolicy, append(data, '\n'), 0o644); err != nil {
+			fmt.Fprintln(stderr, "srt-mcp audit:", err)
+			return 2
+		}
+		if _, err := sandbox.ParseSettings(*writePolicy, data); err != nil {
+			fmt.Fprintln(stderr, "srt-mcp audit: the written policy does not parse:", err)
+			return 2
+		}
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		enc.Encode(rep)
+	} else {
+		fmt.Fprint(stdout, rep.Markdown())
+	}
+	if !rep.Clean() {
+		return 1
+	}
+	return 0
+}

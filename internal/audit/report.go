@@ -1,0 +1,108 @@
+package audit
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strings"
+)
+
+func shimDigest(b []byte) string {
+	sum := sha256.Sum256(b)
+	return "sha256:" + hex.EncodeToString(sum[:16])
+}
+
+// Clean reports whether the audit found nothing that makes it fail.
+func (r *Report) Clean() bool { return len(r.Findings) == 0 }
+
+// Markdown renders the report for people.
+func (r *Report) Markdown() string {
+	var b strings.Builder
+	p := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
+	p("# srt-mcp audit: %s %s", r.Server, r.Version)
+	p("")
+	p("- command: `%s`", strings.Join(r.Command, " "))
+	p("- protocol version: %s", r.ProtocolVersion)
+	p("- tools: %d, resources: %d, prompts: %d", len(r.Tools), r.Resources, r.Prompts)
+	if r.Clean() {
+		p("- **result: clean** (no decoy read, no canary egress, no hidden instructions, no writes outside the workspace)")
+	} else {
+		p("- **result: %d finding(s)**", len(r.Findings))
+	}
+	p("")
+	if !r.Clean() {
+		p("## Findings")
+		p("")
+		for _, f := range r.Findings {
+			p("- %s", f)
+		}
+		p("")
+	}
+	section := func(title string, obs []Observation, empty string) {
+		p("## %s", title)
+		p("")
+		if len(obs) == 0 {
+			p("%s", empty)
+			p("")
+			return
+		}
+		p("| target | op | decision | rule | count | during |")
+		p("|---|---|---|---|---|---|")
+		for _, o := range obs {
+			p("| `%s` | %s | %s | %s | %d | %s |", o.Target, o.Op, o.Decision, strings.ReplaceAll(o.Rule, "|", "\\|"), o.Count, strings.Join(o.Calls, ", "))
+		}
+		p("")
+	}
+	section("Network destinations", r.Network, "None.")
+	section("Canaries leaving through the proxy", r.Egress, "None seen (TLS inside CONNECT tunnels cannot be inspected; host names always are).")
+	section("Decoys and protected files read", r.DecoyReads, "None.")
+	section("Files written outside the workspace", r.Writes, "None.")
+	section("Unix sockets", r.UnixSockets, "None.")
+	p("## Programs started")
+	p("")
+	if len(r.Processes) == 0 {
+		p("None observed.")
+	}
+	for _, proc := range r.Processes {
+		p("- `%s`", proc)
+	}
+	p("")
+	p("## Tools")
+	p("")
+	p("| tool | digest | description |")
+	p("|---|---|---|")
+	for _, t := range r.Tools {
+		desc := strings.Join(strings.Fields(t.Description), " ")
+		if len(desc) > 120 {
+			desc = desc[:120] + "…"
+		}
+		p("| %s | `%s` | %s |", t.Name, t.Digest, strings.ReplaceAll(desc, "|", "\\|"))
+	}
+	p("")
+	if len(r.Hidden) > 0 {
+		p("## Hidden instructions in descriptions")
+		p("")
+		for _, h := range r.Hidden {
+			p("- %s: %s", h.Tool, h.Reason)
+		}
+		p("")
+	}
+	if len(r.Calls) > 0 {
+		p("## Sample calls")
+		p("")
+		for _, c := range r.Calls {
+			status := "ok"
+			if c.Error != "" {
+				status = c.Error
+			}
+			p("- %s: %s", c.Tool, status)
+		}
+		p("")
+	}
+	p("## Decoys planted")
+	p("")
+	for name, where := range r.Decoys {
+		p("- %s: `%s`", name, where)
+	}
+	return b.String()
+}
