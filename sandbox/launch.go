@@ -1,9 +1,12 @@
 package sandbox
 
 import (
+	"errors"
 	"io"
 	"net"
 	"os"
+	"os/exec"
+	"syscall"
 )
 
 // Spec describes one sandboxed server launch.
@@ -49,4 +52,20 @@ type Handover struct {
 	// Monitor, when set, reports violations until the sandbox ends (macOS:
 	// the unified log).
 	Monitor func(report func(Violation))
+}
+
+// exitStatus turns the result of waiting for the sandbox into srt-mcp's exit
+// code: the server's status, or 128+N when it died of signal N.
+func exitStatus(err error) int {
+	if err == nil {
+		return 0
+	}
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			return 128 + int(ws.Signal())
+		}
+		return ee.ExitCode()
+	}
+	return ExitSandbox
 }

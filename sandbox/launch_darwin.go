@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -150,17 +149,7 @@ func (p *Process) Wait() int {
 	p.h.HTTP.Close()
 	p.h.SOCKS.Close()
 	os.RemoveAll(p.tmp)
-	if err == nil {
-		return 0
-	}
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-			return 128 + int(ws.Signal())
-		}
-		return ee.ExitCode()
-	}
-	return ExitSandbox
+	return exitStatus(err)
 }
 
 // Signal delivers sig to the server (sandbox-exec execs it: same process).

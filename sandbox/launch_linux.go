@@ -206,17 +206,7 @@ func (p *Process) Ready() error {
 func (p *Process) Wait() int {
 	err := p.cmd.Wait()
 	p.status.Close()
-	if err == nil {
-		return 0
-	}
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-			return 128 + int(ws.Signal())
-		}
-		return ee.ExitCode()
-	}
-	return ExitSandbox
+	return exitStatus(err)
 }
 
 // Signal delivers sig to the server process, the first child of the

@@ -10,8 +10,11 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"sync"
 	"time"
+
+	"github.com/srt-mcp/srt-mcp/internal/textdiff"
 )
 
 // ToolDef is what a pin records of one tool.
@@ -291,54 +294,15 @@ func ToolDiff(name string, old, cur ToolDef, known bool) string {
 	return lineDiff(render(old), render(cur))
 }
 
-// lineDiff marks removed and added lines (a simple LCS diff).
+// lineDiff marks removed and added lines.
 func lineDiff(a, b string) string {
-	x, y := splitLines(a), splitLines(b)
-	n, m := len(x), len(y)
-	lcs := make([][]int, n+1)
-	for i := range lcs {
-		lcs[i] = make([]int, m+1)
-	}
-	for i := n - 1; i >= 0; i-- {
-		for j := m - 1; j >= 0; j-- {
-			if x[i] == y[j] {
-				lcs[i][j] = lcs[i+1][j+1] + 1
-			} else {
-				lcs[i][j] = max(lcs[i+1][j], lcs[i][j+1])
-			}
+	var out strings.Builder
+	for _, l := range textdiff.Lines(a, b) {
+		if l.Op == ' ' {
+			out.WriteString("  " + l.Text + "\n")
+		} else {
+			out.WriteString(string(l.Op) + " " + l.Text + "\n")
 		}
 	}
-	var out []byte
-	i, j := 0, 0
-	for i < n || j < m {
-		switch {
-		case i < n && j < m && x[i] == y[j]:
-			out = append(out, "  "+x[i]+"\n"...)
-			i++
-			j++
-		case i < n && (j == m || lcs[i+1][j] >= lcs[i][j+1]):
-			out = append(out, "- "+x[i]+"\n"...)
-			i++
-		default:
-			out = append(out, "+ "+y[j]+"\n"...)
-			j++
-		}
-	}
-	return string(out)
-}
-
-func splitLines(s string) []string {
-	var out []string
-	for len(s) > 0 {
-		i := 0
-		for i < len(s) && s[i] != '\n' {
-			i++
-		}
-		out = append(out, s[:i])
-		if i < len(s) {
-			i++
-		}
-		s = s[i:]
-	}
-	return out
+	return out.String()
 }

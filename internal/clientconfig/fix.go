@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/BurntSushi/toml"
+	"github.com/srt-mcp/srt-mcp/internal/textdiff"
 	"github.com/tailscale/hujson"
 )
 
@@ -281,67 +282,23 @@ func WriteAtomic(path string, old, data []byte) (string, error) {
 
 // Diff renders a unified diff of two texts, with 3 lines of context.
 func Diff(name string, a, b []byte) string {
-	lines := func(b []byte) []string {
-		l := strings.SplitAfter(string(b), "\n")
-		if len(l) > 0 && l[len(l)-1] == "" {
-			l = l[:len(l)-1]
-		}
-		return l
-	}
-	x, y := lines(a), lines(b)
-	// LCS table: config files are small.
-	n, m := len(x), len(y)
-	lcs := make([][]int, n+1)
-	for i := range lcs {
-		lcs[i] = make([]int, m+1)
-	}
-	for i := n - 1; i >= 0; i-- {
-		for j := m - 1; j >= 0; j-- {
-			if x[i] == y[j] {
-				lcs[i][j] = lcs[i+1][j+1] + 1
-			} else {
-				lcs[i][j] = max(lcs[i+1][j], lcs[i][j+1])
-			}
-		}
-	}
-	type line struct {
-		op   byte
-		text string
-		ai   int
-		bi   int
-	}
-	var ops []line
-	i, j := 0, 0
-	for i < n || j < m {
-		switch {
-		case i < n && j < m && x[i] == y[j]:
-			ops = append(ops, line{' ', x[i], i, j})
-			i++
-			j++
-		case i < n && (j == m || lcs[i+1][j] >= lcs[i][j+1]):
-			ops = append(ops, line{'-', x[i], i, j})
-			i++
-		default:
-			ops = append(ops, line{'+', y[j], i, j})
-			j++
-		}
-	}
+	ops := textdiff.Lines(string(a), string(b))
 	var out strings.Builder
 	fmt.Fprintf(&out, "--- %s\n+++ %s (srt-mcp verify --fix)\n", name, name)
 	for k := 0; k < len(ops); {
-		if ops[k].op == ' ' {
+		if ops[k].Op == ' ' {
 			k++
 			continue
 		}
 		from := max(0, k-3)
 		to := k
 		for to < len(ops) {
-			if ops[to].op != ' ' {
+			if ops[to].Op != ' ' {
 				to++
 				continue
 			}
 			run := to
-			for run < len(ops) && ops[run].op == ' ' {
+			for run < len(ops) && ops[run].Op == ' ' {
 				run++
 			}
 			if run-to > 6 || run == len(ops) {
@@ -350,13 +307,9 @@ func Diff(name string, a, b []byte) string {
 			}
 			to = run
 		}
-		fmt.Fprintf(&out, "@@ -%d +%d @@\n", ops[from].ai+1, ops[from].bi+1)
+		fmt.Fprintf(&out, "@@ -%d +%d @@\n", ops[from].A+1, ops[from].B+1)
 		for _, o := range ops[from:to] {
-			t := o.text
-			if !strings.HasSuffix(t, "\n") {
-				t += "\n\\ No newline at end of file\n"
-			}
-			out.WriteString(string(o.op) + t)
+			out.WriteString(string(o.Op) + o.Text + "\n")
 		}
 		k = to
 	}
