@@ -194,6 +194,12 @@ func NewSupervisor(fd int) (*Supervisor, error) {
 	if int(sizes.Resp) > int(unsafe.Sizeof(seccompNotifResp{})) {
 		return nil, fmt.Errorf("seccomp response struct is %d bytes, srt-mcp knows %d", sizes.Resp, unsafe.Sizeof(seccompNotifResp{}))
 	}
+	// Linux 6.6+: wake the supervisor synchronously, on the waiting task's
+	// CPU, instead of through the scheduler: each notification is a pair of
+	// wake-ups, and this roughly halves their cost. Older kernels say
+	// EINVAL; the supervisor works the same without it.
+	syncWakeUp := uint64(1) // SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP
+	unix.Syscall(unix.SYS_IOCTL, uintptr(fd), unix.SECCOMP_IOCTL_NOTIF_SET_FLAGS, uintptr(unsafe.Pointer(&syncWakeUp)))
 	return &Supervisor{fd: fd, recvSize: n}, nil
 }
 

@@ -58,6 +58,7 @@ func benchClient(b *testing.B, wrapped bool, srtArgs ...string) (*client.Client,
 		transport.WithCommandFunc(func(ctx context.Context, command string, env []string, args []string) (*exec.Cmd, error) {
 			cmd = exec.Command(command, args...)
 			cmd.Dir = dir
+			cmd.Env = isolatedEnv(b)
 			return cmd, nil
 		}))
 	c := client.NewClient(tr, client.WithProtocolVersion("2025-11-25"))

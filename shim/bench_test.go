@@ -30,9 +30,17 @@ func serverCommand(b *testing.B, wrapped bool, server ...string) *exec.Cmd {
 	b.Helper()
 	if wrapped {
 		testbin.RequireBwrap(b)
-		return exec.Command(testbin.SrtMCP(b), append([]string{"--"}, server...)...)
+		cmd := exec.Command(testbin.SrtMCP(b), append([]string{"--"}, server...)...)
+		cmd.Env = isolatedEnv(b)
+		return cmd
 	}
 	return exec.Command(server[0], server[1:]...)
+}
+
+// isolatedEnv gives srt-mcp its own state directory (traces, tool pins), so
+// benchmarks neither read nor leave the user's.
+func isolatedEnv(b *testing.B) []string {
+	return append(os.Environ(), "XDG_STATE_HOME="+testbin.HostTempDir(b))
 }
 
 // BenchmarkStartup measures spawn to initialize response, then shutdown by
