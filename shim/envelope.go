@@ -131,6 +131,21 @@ func (s *Scanner) Scan(p []byte) {
 	}
 }
 
+// ScanLine consumes p up to and including its first newline, if any, and
+// returns how many bytes it consumed and whether a line (a message) ended.
+// It lets a caller act at message boundaries without searching the bytes
+// for newlines a second time.
+func (s *Scanner) ScanLine(p []byte) (n int, ended bool) {
+	nl := bytes.IndexByte(p, '\n')
+	if nl < 0 {
+		s.scanSegment(p)
+		return len(p), false
+	}
+	s.scanSegment(p[:nl])
+	s.endLine()
+	return nl + 1, true
+}
+
 // endLine finishes the message at a newline, whatever state it is in: a
 // newline can never occur inside well-formed JSON-RPC framing, so it is
 // where the scanner resynchronises after garbage.

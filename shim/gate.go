@@ -46,13 +46,9 @@ func gatedPump(dst io.Writer, src io.Reader, sc *Scanner, g *gate) error {
 	for {
 		n, err := src.Read(buf)
 		for p := buf[:n]; len(p) > 0; {
-			seg := p
-			ended := false
-			if i := bytes.IndexByte(p, '\n'); i >= 0 {
-				seg, ended = p[:i+1], true
-			}
-			p = p[len(seg):]
-			sc.Scan(seg)
+			k, ended := sc.ScanLine(p)
+			seg := p[:k]
+			p = p[k:]
 			if ended {
 				if v == undecided || v == replace {
 					held.Write(seg)
