@@ -56,7 +56,8 @@ func TestNetworkThroughTheProxies(t *testing.T) {
 	w := newWorld(t)
 	// "localhost" named exactly: the only way a name may reach a loopback
 	// address (the destination guard).
-	s := w.settings(t, `{"network": {"allowedDomains": ["localhost"], "deniedDomains": ["denied.example"]}}`)
+	s := w.settings(t, `{"network": {"allowedDomains": ["localhost"], "deniedDomains": ["denied.example"],
+		"deniedDomainReasons": {"denied.example": "known exfiltration host"}}}`)
 	c := connect(t, w, "--settings", s)
 
 	// HTTP, CONNECT and SOCKS5 to the allowed host all arrive.

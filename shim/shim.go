@@ -136,6 +136,7 @@ func Run(opt Options) int {
 		mounts:   proc.Mounts,
 		fallback: filepath.Base(opt.Argv[0]),
 		audit:    opt.Audit,
+		reasons:  opt.Policy.Network.DeniedDomainReasons,
 	}
 	if opt.Audit != nil {
 		r.watch = sandbox.Watch{Decoys: opt.Audit.Decoys, Exec: true}
@@ -273,6 +274,7 @@ type run struct {
 	fallback string // the command's base name, when the server gives none
 	audit    *AuditOptions
 	watch    sandbox.Watch
+	reasons  map[string]string // network.deniedDomainReasons
 
 	mu      sync.Mutex
 	failMsg string // set once the sandbox failed: answer requests directly
@@ -344,7 +346,14 @@ func (r *run) onDecision(d netfilter.Decision) {
 	if d.WouldDeny {
 		decision = DecisionWouldDeny
 	}
-	r.report(Event{Time: d.Time, Kind: KindNetwork, Op: d.Protocol, Target: target, Decision: decision, Rule: d.Rule})
+	rule := d.Rule
+	// network.deniedDomainReasons: the user's words for why an entry denies.
+	if entry, ok := strings.CutPrefix(rule, "network.deniedDomains: "); ok {
+		if why := r.reasons[entry]; why != "" {
+			rule += " (" + why + ")"
+		}
+	}
+	r.report(Event{Time: d.Time, Kind: KindNetwork, Op: d.Protocol, Target: target, Decision: decision, Rule: rule})
 }
 
 // inspectRequest looks for the audit's canaries in a plain HTTP request.
