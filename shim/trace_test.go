@@ -61,13 +61,14 @@ func TestViolationTraces(t *testing.T) {
 	os.MkdirAll(filepath.Join(w.home, "ignored"), 0o755)
 	s := w.settings(t, fmt.Sprintf(`{
 		"network": {"allowedDomains": ["localhost"], "deniedDomains": ["bad.example"], "deniedDomainReasons": {"bad.example": "known exfiltration host"}},
-		"filesystem": {"allowWrite": ["."], "denyRead": [".env"]},
+		"filesystem": {"allowWrite": ["."], "denyRead": [".env"], "denyWrite": ["README.md"]},
 		"ignoreViolations": {"*": [%q]}}`, filepath.Join(w.home, "ignored")))
 	recs, dir, stderr := traceSession(t, w, []string{"--settings", s}, func(r *rawShim) {
 		callTool(t, r, "w1", "write_file", map[string]any{"path": filepath.Join(w.home, "out.txt"), "content": "SECRET-ARG"})
 		callTool(t, r, "r1", "read_file", map[string]any{"path": filepath.Join(w.home, ".ssh/id_rsa")})
 		callTool(t, r, "r2", "read_file", map[string]any{"path": filepath.Join(w.project, ".env")})
 		callTool(t, r, "g1", "write_file", map[string]any{"path": filepath.Join(w.project, ".git/hooks/post-commit")})
+		callTool(t, r, "d1", "write_file", map[string]any{"path": filepath.Join(w.project, "README.md")})
 		callTool(t, r, "u1", "connect_unix", map[string]any{"path": "/run/host.sock"})
 		callTool(t, r, "n1", "http_get", map[string]any{"url": "http://unlisted.example/x"})
 		callTool(t, r, "n2", "http_get", map[string]any{"url": "http://bad.example/"})
@@ -87,6 +88,7 @@ func TestViolationTraces(t *testing.T) {
 		fmt.Sprintf(`fs-read openat %s deny [filesystem.denyRead: %s] <- "r2" tools/call read_file [path]`, filepath.Join(w.project, ".env"), filepath.Join(w.project, ".env")),
 		fmt.Sprintf(`fs-write openat %s deny [mandatory deny: %s] <- "g1" tools/call write_file [path]`, filepath.Join(w.project, ".git/hooks/post-commit"), filepath.Join(w.project, ".git/hooks")),
 		fmt.Sprintf(`fs-write openat %s deny [not in filesystem.allowWrite] <- "w1" tools/call write_file [content path]`, filepath.Join(w.home, "out.txt")),
+		fmt.Sprintf(`fs-write openat %s deny [filesystem.denyWrite: %s] <- "d1" tools/call write_file [path]`, filepath.Join(w.project, "README.md"), filepath.Join(w.project, "README.md")),
 		`network http unlisted.example:80 deny [not in network.allowedDomains] <- "n1" tools/call http_get [url]`,
 		`network http bad.example:80 deny [network.deniedDomains: bad.example (known exfiltration host)] <- "n2" tools/call http_get [url]`,
 		`unix-socket socket AF_UNIX deny [unix sockets are blocked (network.allowAllUnixSockets is off)] <- "u1" tools/call connect_unix [path]`,
