@@ -62,7 +62,10 @@ func (w *world) write(t *testing.T, rel, content string) string {
 }
 
 func (w *world) env() []string {
-	return append(append(os.Environ(), "HOME="+w.home), w.extraEnv...)
+	// Its own state directory too (traces, pins), even when the runner sets
+	// XDG_STATE_HOME: tests must not share pins.
+	env := append(os.Environ(), "HOME="+w.home, "XDG_STATE_HOME="+filepath.Join(w.home, ".local", "state"))
+	return append(env, w.extraEnv...)
 }
 
 // settings writes a settings file into the world (outside the project).
