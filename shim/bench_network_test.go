@@ -111,17 +111,24 @@ func writeFile(b *testing.B, name, content string) string {
 	return p
 }
 
+// netbenchClient starts the probe for a tunnel benchmark and says how it
+// reaches the sink: directly, or ("bridge") as localhost through the
+// sandbox's HTTP proxy.
+func netbenchClient(b *testing.B, mode, sinkAddr string) (*client.Client, string, string) {
+	c, _ := benchClient(b, mode == "bridge", bridgeArgs(b)...)
+	if mode == "bridge" {
+		return c, "localhost:" + port(sinkAddr), "127.0.0.1:3128"
+	}
+	return c, sinkAddr, "none"
+}
+
 // BenchmarkTunnelThroughput uploads 256 MiB per iteration.
 func BenchmarkTunnelThroughput(b *testing.B) {
 	const size = 256 << 20
 	addr := sink(b)
 	for _, mode := range []string{"direct", "bridge"} {
 		b.Run(mode, func(b *testing.B) {
-			c, _ := benchClient(b, mode == "bridge", bridgeArgs(b)...)
-			target, proxy := addr, "none"
-			if mode == "bridge" {
-				target, proxy = "localhost:"+port(addr), "127.0.0.1:3128"
-			}
+			c, target, proxy := netbenchClient(b, mode, addr)
 			b.SetBytes(size)
 			var mbps []float64
 			cpu0 := cpuTime(b)
@@ -144,11 +151,7 @@ func BenchmarkTunnelSetup(b *testing.B) {
 	addr := sink(b)
 	for _, mode := range []string{"direct", "bridge"} {
 		b.Run(mode, func(b *testing.B) {
-			c, _ := benchClient(b, mode == "bridge", bridgeArgs(b)...)
-			target, proxy := addr, "none"
-			if mode == "bridge" {
-				target, proxy = "localhost:"+port(addr), "127.0.0.1:3128"
-			}
+			c, target, proxy := netbenchClient(b, mode, addr)
 			var p50 []float64
 			for b.Loop() {
 				out := benchTool(b, c, "netbench", map[string]any{"address": target, "proxy": proxy, "bytes": 0, "dials": 200})
