@@ -75,6 +75,16 @@ func Layer(base, over *Settings) *Settings {
 	setBool("enableWeakerNestedSandbox", &out.EnableWeakerNestedSandbox, over.EnableWeakerNestedSandbox)
 	setBool("enableWeakerNetworkIsolation", &out.EnableWeakerNetworkIsolation, over.EnableWeakerNetworkIsolation)
 	setBool("allowPty", &out.AllowPty, over.AllowPty)
+	setBool("srtMcp.allowPtrace", &out.SrtMCP.AllowPtrace, over.SrtMCP.AllowPtrace)
+	for _, l := range []struct{ dst, v **int }{
+		{&out.SrtMCP.Limits.Processes, &over.SrtMCP.Limits.Processes},
+		{&out.SrtMCP.Limits.MemoryMB, &over.SrtMCP.Limits.MemoryMB},
+		{&out.SrtMCP.Limits.TmpMB, &over.SrtMCP.Limits.TmpMB},
+	} {
+		if *l.v != nil {
+			*l.dst = *l.v
+		}
+	}
 	if over.MandatoryDenySearchDepth != nil {
 		out.MandatoryDenySearchDepth = over.MandatoryDenySearchDepth
 	}

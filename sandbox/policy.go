@@ -53,6 +53,13 @@ type Policy struct {
 	// change of policy asks for the pins to be accepted again.
 	Digest string
 
+	// AllowPtrace (srtMcp.allowPtrace) lifts the seccomp refusal of ptrace,
+	// process_vm_readv/writev and pidfd_getfd inside the sandbox.
+	AllowPtrace bool
+	// Limits are the resource ceilings (srtMcp.limits) as given; nil
+	// fields take srt-mcp's defaults in the backend.
+	Limits LimitSettings
+
 	WeakerNestedSandbox bool
 	WeakerNetwork       bool
 	AllowPty            bool
@@ -93,6 +100,8 @@ func Resolve(s *Settings, source, cwd, home string) (*Policy, error) {
 		WeakerNestedSandbox:      s.EnableWeakerNestedSandbox,
 		WeakerNetwork:            s.EnableWeakerNetworkIsolation,
 		AllowPty:                 s.AllowPty,
+		AllowPtrace:              s.SrtMCP.AllowPtrace,
+		Limits:                   s.SrtMCP.Limits,
 		Network: NetworkPolicy{
 			AllowedDomains:      s.Network.AllowedDomains,
 			DeniedDomains:       s.Network.DeniedDomains,

@@ -33,6 +33,9 @@ type Settings struct {
 
 	// MCP is srt-mcp's extension: policy at the level of MCP tools.
 	MCP MCPSettings
+	// SrtMCP is srt-mcp's own section ("srtMcp"): sandbox settings that
+	// srt has no key for.
+	SrtMCP SrtMCPSettings
 
 	// set records which keys the file gave (dotted paths), so layering can
 	// tell "false" from "not said".
@@ -48,6 +51,24 @@ type MCPSettings struct {
 	// Pin (default true) records tool definitions on first use and blocks
 	// calls to tools whose definition changes until the user accepts it.
 	Pin *bool
+}
+
+// SrtMCPSettings is the "srtMcp" object, srt-mcp's own settings for the
+// sandbox itself. Pointers are nil when unset, so a default applies.
+type SrtMCPSettings struct {
+	// AllowPtrace lets the server use ptrace, process_vm_readv/writev and
+	// pidfd_getfd on processes inside its own sandbox (debuggers, profilers).
+	// Refused by default.
+	AllowPtrace bool
+	Limits      LimitSettings
+}
+
+// LimitSettings is "srtMcp.limits": resource ceilings for everything the
+// server starts. 0 means no limit; nil means srt-mcp's default.
+type LimitSettings struct {
+	Processes *int // tasks (processes and threads) in the sandbox
+	MemoryMB  *int // resident memory of the sandbox, MiB
+	TmpMB     *int // size of the private /tmp, MiB
 }
 
 // NetworkSettings is the "network" object.
@@ -219,7 +240,7 @@ func (r *reader) settings(root any) *Settings {
 	s := &Settings{set: map[string]bool{}}
 	m := r.object("", root, "network", "filesystem", "ignoreViolations",
 		"enableWeakerNestedSandbox", "enableWeakerNetworkIsolation",
-		"mandatoryDenySearchDepth", "allowPty", "mcp")
+		"mandatoryDenySearchDepth", "allowPty", "mcp", "srtMcp")
 	if m == nil {
 		return s
 	}
@@ -245,6 +266,21 @@ func (r *reader) settings(root any) *Settings {
 		if p, ok := mm["pin"]; ok {
 			b := r.boolean("mcp.pin", p)
 			s.MCP.Pin = &b
+		}
+	}
+	if v, ok := m["srtMcp"]; ok {
+		sm := r.object("srtMcp", v, "allowPtrace", "limits")
+		if b, ok := sm["allowPtrace"]; ok {
+			s.SrtMCP.AllowPtrace = r.boolean("srtMcp.allowPtrace", b)
+		}
+		if l, ok := sm["limits"]; ok {
+			s.set["srtMcp.limits"] = true
+			lm := r.object("srtMcp.limits", l, "processes", "memoryMB", "tmpMB")
+			for k, dst := range map[string]**int{"processes": &s.SrtMCP.Limits.Processes, "memoryMB": &s.SrtMCP.Limits.MemoryMB, "tmpMB": &s.SrtMCP.Limits.TmpMB} {
+				if v, ok := lm[k]; ok {
+					*dst = r.count("srtMcp.limits."+k, v)
+				}
+			}
 		}
 	}
 	if v, ok := m["network"]; ok {
@@ -321,6 +357,18 @@ func (r *reader) settings(root any) *Settings {
 		}
 	}
 	return s
+}
+
+// count reads a whole number from 0 (no limit) to 1<<30.
+func (r *reader) count(key string, v any) *int {
+	n, isNum := v.(json.Number)
+	d, err := n.Int64()
+	if !isNum || err != nil || d < 0 || d > 1<<30 {
+		r.fail(key, "want a whole number from 0 (no limit) to %d, got %v", 1<<30, v)
+		return nil
+	}
+	i := int(d)
+	return &i
 }
 
 func (r *reader) stringMap(key string, v any) map[string]string {

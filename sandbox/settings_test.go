@@ -145,3 +145,30 @@ func TestLayerProfileAndSettings(t *testing.T) {
 		}
 	}
 }
+
+func TestParseSrtMCPSection(t *testing.T) {
+	s, err := ParseSettings("s.json", []byte(`{"srtMcp": {"allowPtrace": true, "limits": {"processes": 64, "memoryMB": 0}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !s.SrtMCP.AllowPtrace || s.SrtMCP.Limits.Processes == nil || *s.SrtMCP.Limits.Processes != 64 ||
+		s.SrtMCP.Limits.MemoryMB == nil || *s.SrtMCP.Limits.MemoryMB != 0 || s.SrtMCP.Limits.TmpMB != nil {
+		t.Errorf("srtMcp = %+v", s.SrtMCP)
+	}
+	for body, wantKey := range map[string]string{
+		`{"srtMcp": {"allowPtrac": true}}`:          "srtMcp.allowPtrac",
+		`{"srtMcp": {"limits": {"procs": 1}}}`:      "srtMcp.limits.procs",
+		`{"srtMcp": {"limits": {"processes": -1}}}`: "srtMcp.limits.processes",
+	} {
+		_, err := ParseSettings("s.json", []byte(body))
+		if err == nil || !strings.Contains(err.Error(), wantKey) {
+			t.Errorf("%s: error %v, want it to name %s", body, err, wantKey)
+		}
+	}
+	base, _ := ParseSettings("p", []byte(`{"srtMcp": {"limits": {"processes": 10, "tmpMB": 5}}}`))
+	over, _ := ParseSettings("s", []byte(`{"srtMcp": {"limits": {"processes": 20}}}`))
+	l := Layer(base, over).SrtMCP.Limits
+	if *l.Processes != 20 || *l.TmpMB != 5 {
+		t.Errorf("layered limits = %d, %d; want 20, 5", *l.Processes, *l.TmpMB)
+	}
+}

@@ -262,6 +262,7 @@ func New() *server.MCPServer {
 				})
 			return mcp.NewToolResultText("added " + name), nil
 		})
+	s.AddTools(extraTools...)
 	return s
 }
 

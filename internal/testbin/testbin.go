@@ -36,16 +36,12 @@ func Dir(t testing.TB) string {
 		_, file, _, _ := runtime.Caller(0)
 		root := filepath.Join(filepath.Dir(file), "..", "..")
 		// Not under /tmp: the probe runs inside the sandbox, where the
-		// host's /tmp is replaced by a private, empty one.
-		cache, e := os.UserCacheDir()
-		if e == nil {
-			e = os.MkdirAll(cache, 0o755)
-		}
-		if e != nil {
-			err = e
+		// host's /tmp is replaced by a private, empty one. World-readable:
+		// escape tests run the binaries as an unprivileged user too.
+		if dir, err = os.MkdirTemp("/var/tmp", "srt-mcp-test-bin-"); err != nil {
 			return
 		}
-		if dir, err = os.MkdirTemp(cache, "srt-mcp-test-"); err != nil {
+		if err = os.Chmod(dir, 0o755); err != nil {
 			return
 		}
 		for name, pkg := range map[string]string{"srt-mcp": "./cmd/srt-mcp", "probe": "./testdata/mcp/probe", "malicious": "./testdata/mcp/malicious"} {
