@@ -53,6 +53,14 @@ type Policy struct {
 	// change of policy asks for the pins to be accepted again.
 	Digest string
 
+	// Protected are absolute paths that stay read-only, and cannot be
+	// created, renamed, replaced or have an ancestor renamed, whatever
+	// allowWrite says: srt-mcp's own files (settings in use, state), MCP
+	// client configs, persistence points under the home. The mandatory
+	// names (.git/config, .mcp.json, …) are protected anywhere by name on
+	// top of these.
+	Protected []ProtectedPath
+
 	// AllowPtrace (srtMcp.allowPtrace) lifts the seccomp refusal of ptrace,
 	// process_vm_readv/writev and pidfd_getfd inside the sandbox.
 	AllowPtrace bool
@@ -67,6 +75,12 @@ type Policy struct {
 	// Notices are facts the user should see on stderr, e.g. a configured path
 	// that resolved through a symlink or a key that means nothing on Linux.
 	Notices []string
+}
+
+// ProtectedPath is one entry of Policy.Protected.
+type ProtectedPath struct {
+	Path string // absolute, symlinks resolved
+	Rule string // why, for messages and traces (e.g. "srt-mcp settings")
 }
 
 // NetworkPolicy is the network part of a Policy. Domain patterns are kept
