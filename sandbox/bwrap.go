@@ -43,6 +43,18 @@ func bwrapArgs(p *Policy, mounts []Mount, dataFD func() int) []string {
 	} else {
 		a = append(a, "--proc", "/proc")
 	}
+	// Kernel knobs under the new /proc are still the host's: sysctl files
+	// are mode 0644 and checked against the uid alone, so a server run as
+	// root (no user namespace) could write /proc/sys/kernel/core_pattern
+	// and have the host run its program as root at the next crash, or
+	// reboot the machine through /proc/sysrq-trigger. bwrap means to cover
+	// these itself, but skips them when its access(2) probe says EACCES
+	// after it has dropped capabilities. Bound read-only from the host's
+	// /proc: the per-namespace files (net.*) still answer for the caller's
+	// own namespaces.
+	for _, knob := range procReadOnly {
+		a = append(a, "--ro-bind-try", knob, knob) // -try: a kernel without SYSRQ has no sysrq-trigger
+	}
 	// A private, empty /tmp that exists (TMPDIR points at it) and vanishes
 	// with the sandbox.
 	a = append(a, "--tmpfs", "/tmp")
@@ -79,6 +91,10 @@ func bwrapArgs(p *Policy, mounts []Mount, dataFD func() int) []string {
 	a = append(a, remount...)
 	return append(a, "--chdir", p.Cwd, "--json-status-fd", strconv.Itoa(fdStatus), "--")
 }
+
+// procReadOnly are the /proc entries that change the host kernel when
+// written (the list Docker also makes read-only).
+var procReadOnly = []string{"/proc/sys", "/proc/sysrq-trigger", "/proc/irq", "/proc/bus", "/proc/fs"}
 
 // ConnectCommand is the hidden sub-command ssh runs as its ProxyCommand
 // inside the sandbox: "srt-mcp __connect PROXY HOST PORT" connects through
