@@ -175,6 +175,8 @@ func Resolve(s *Settings, source, cwd, home string) (*Policy, error) {
 	if allowWrite == nil {
 		allowWrite = []string{"."}
 	}
+	homes := []string{home, realPath(home)}
+	var refused []string // relative allowWrite entries that named /, ~ or a system directory
 	resolve := func(key string, list []string) ([]string, error) {
 		var out []string
 		for i, raw := range list {
@@ -192,12 +194,40 @@ func Resolve(s *Settings, source, cwd, home string) (*Policy, error) {
 			if hasGlobMeta(raw) {
 				p.Notices = append(p.Notices, fmt.Sprintf("%s[%d] %q is a glob: on Linux it is expanded once, at start, and what is created later is not covered", key, i, raw))
 			}
+			if !namedInSettings(raw) {
+				// The working directory (or a path relative to it) must
+				// not make /, the home or a system directory writable:
+				// where the client starts the server is not a decision
+				// the user made in the settings.
+				if why := implicitWriteRefusal(globBase(paths), homes...); why != "" {
+					refused = append(refused, fmt.Sprintf("%s (%s)", globBase(paths), why))
+					continue
+				}
+				bad := false
+				for _, path := range paths {
+					if why := implicitWriteRefusal(path, homes...); why != "" {
+						refused = append(refused, fmt.Sprintf("%s (%s)", path, why))
+						bad = true
+					}
+				}
+				if bad {
+					continue
+				}
+			}
 			out = append(out, paths...)
 		}
 		return dedupe(out), nil
 	}
 	if p.AllowWrite, err = resolve("filesystem.allowWrite", allowWrite); err != nil {
 		return nil, err
+	}
+	if len(refused) > 0 {
+		rest := "the server can write only its private /tmp"
+		if len(p.AllowWrite) > 0 {
+			rest = "the server can write only its other allowWrite entries and its private /tmp"
+		}
+		p.Notices = append(p.Notices, fmt.Sprintf("filesystem.allowWrite: %s not made writable from a relative path such as \".\" (the working directory); %s. To grant a directory, name it in filesystem.allowWrite of the settings as an absolute path or ~/path",
+			strings.Join(refused, ", "), rest))
 	}
 	for _, w := range p.AllowWrite {
 		if w == "/" {
@@ -225,6 +255,24 @@ func Resolve(s *Settings, source, cwd, home string) (*Policy, error) {
 	p.protect(s.files)
 	p.settingsFileNotices(s.files)
 	return p, nil
+}
+
+// globBase is the directory part before the first glob metacharacter of
+// a resolved glob entry (resolvePath puts the pattern last), or the single
+// path of a plain entry.
+func globBase(paths []string) string {
+	if len(paths) == 0 {
+		return ""
+	}
+	last := paths[len(paths)-1]
+	if !hasGlobMeta(last) {
+		return last
+	}
+	dir := last[:strings.IndexAny(last, "*?[")]
+	if i := strings.LastIndex(dir, "/"); i > 0 {
+		return dir[:i]
+	}
+	return "/"
 }
 
 // settingsFileNotices warns about settings files that someone other than

@@ -7,6 +7,95 @@ import (
 	"testing"
 )
 
+func TestImplicitWriteRefusal(t *testing.T) {
+	home := "/home/me"
+	for _, tc := range []struct {
+		path    string
+		refused bool
+	}{
+		{"/", true},
+		{"/home/me", true},
+		{"/home", true}, // contains the home
+		{"/usr", true},
+		{"/usr/local/lib", true},
+		{"/etc", true},
+		{"/etc/cron.d", true},
+		{"/var", true},
+		{"/var/spool/cron", true},
+		{"/var/lib/docker", true},
+		{"/opt", true},
+		{"/srv", true},
+		{"/root", true},
+		{"/boot", true},
+		{"/bin", true},
+		{"/tmp", true},
+		{"/var/tmp", true},
+		{"/dev/shm", true},
+		{"/proc/self", true},
+		{"/home/me/project", false},
+		{"/home/me/.config", false}, // its persistence points stay protected
+		{"/home/other/project", false},
+		{"/opt/app", false},
+		{"/srv/site", false},
+		{"/var/tmp/build", false},
+		{"/tmp/scratch", false},
+		{"/work/repo", false},
+	} {
+		got := implicitWriteRefusal(tc.path, home) != ""
+		if got != tc.refused {
+			t.Errorf("implicitWriteRefusal(%q) refused=%v, want %v", tc.path, got, tc.refused)
+		}
+	}
+}
+
+// TestWorkingDirectoryRule: a relative allowWrite entry never makes /, the
+// home, an ancestor of it or a system directory writable; the same
+// directory written out in the settings does.
+func TestWorkingDirectoryRule(t *testing.T) {
+	root, _ := filepath.EvalSymlinks(t.TempDir())
+	home := filepath.Join(root, "home")
+	tree(t, root, "home/project/sub/")
+	for _, tc := range []struct {
+		name, settings, cwd string
+		want                []string
+		hint                bool
+	}{
+		{"default in /", `{}`, "/", nil, true},
+		{"profile . in /", `{"filesystem": {"allowWrite": ["."]}}`, "/", nil, true},
+		{"default in ~", `{}`, home, nil, true},
+		{"default in the home's parent", `{}`, root, nil, true},
+		{".. from the project to ~", `{"filesystem": {"allowWrite": [".."]}}`, filepath.Join(home, "project"), nil, true},
+		{"default in /etc", `{}`, "/etc", nil, true},
+		{"default in /usr/lib", `{}`, "/usr/lib", nil, true},
+		{"relative glob from ~", `{"filesystem": {"allowWrite": ["*"]}}`, home, nil, true},
+		{"default in the project", `{}`, filepath.Join(home, "project"), []string{filepath.Join(home, "project")}, false},
+		{"relative subdirectory", `{"filesystem": {"allowWrite": ["sub"]}}`, filepath.Join(home, "project"), []string{filepath.Join(home, "project", "sub")}, false},
+		{"~ written out", `{"filesystem": {"allowWrite": ["~"]}}`, "/", []string{home}, false},
+		{"/ written out", `{"filesystem": {"allowWrite": ["/"]}}`, "/", []string{"/"}, false},
+		{"absolute home written out", `{"filesystem": {"allowWrite": ["` + home + `"]}}`, home, []string{home}, false},
+		{"refused . and a named dir", `{"filesystem": {"allowWrite": [".", "~/project"]}}`, "/", []string{filepath.Join(home, "project")}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := resolve(t, tc.settings, tc.cwd, home)
+			if strings.Join(p.AllowWrite, ",") != strings.Join(tc.want, ",") {
+				t.Errorf("allowWrite = %q, want %q", p.AllowWrite, tc.want)
+			}
+			var hints int
+			for _, n := range p.Notices {
+				if strings.Contains(n, "not made writable") {
+					hints++
+					if strings.Contains(n, "\n") {
+						t.Errorf("hint spans lines: %q", n)
+					}
+				}
+			}
+			if want := map[bool]int{true: 1, false: 0}[tc.hint]; hints != want {
+				t.Errorf("%d hints, want %d: %q", hints, want, p.Notices)
+			}
+		})
+	}
+}
+
 func TestProtectedPaths(t *testing.T) {
 	root, _ := filepath.EvalSymlinks(t.TempDir())
 	home := filepath.Join(root, "home")
@@ -121,6 +210,23 @@ func TestSettingsFileNotices(t *testing.T) {
 	for _, want := range []string{"reached through a symlink", "world-writable"} {
 		if !strings.Contains(all, want) {
 			t.Errorf("no notice %q in %q", want, p.Notices)
+		}
+	}
+}
+
+// TestBwrapKeepsPrivateRootsUnderWritableRoot: with allowWrite ["/"], the
+// writable bind of / comes before the fresh /dev, /proc and /tmp, so it
+// cannot cover them with the host's.
+func TestBwrapKeepsPrivateRootsUnderWritableRoot(t *testing.T) {
+	p := &Policy{Cwd: "/", AllowWrite: []string{"/"}}
+	args := strings.Join(bwrapArgs(p, p.Mounts(), func() int { return 9 }), " ")
+	bind := strings.Index(args, "--bind / /")
+	if bind < 0 {
+		t.Fatalf("no writable bind of /: %s", args)
+	}
+	for _, m := range []string{"--dev /dev", "--proc /proc", "--tmpfs /tmp"} {
+		if i := strings.Index(args, m); i < bind {
+			t.Errorf("%s comes before the bind of / (or is missing): %s", m, args)
 		}
 	}
 }
