@@ -141,18 +141,21 @@ func (p *Policy) protect(settingsFiles []string) {
 	for _, f := range settingsFiles {
 		p.Protect(f, "srt-mcp settings in use")
 	}
+	if exe, err := os.Executable(); err == nil {
+		p.Protect(exe, "srt-mcp executable")
+	}
+	for _, f := range ProjectClientConfigFiles(p.Cwd) {
+		p.Protect(f, "MCP client config")
+	}
+	if !filepath.IsAbs(p.Home) {
+		return // no home: nothing below is meaningful (and a relative join would land in the project)
+	}
 	p.Protect(filepath.Join(p.Home, UserSettingsFile), "srt settings ~/"+UserSettingsFile)
 	p.Protect(StateDir(p.Home), "srt-mcp state (pins, traces, digest key)")
 	for _, d := range configDirs(p.Home) {
 		p.Protect(d, "srt-mcp configuration")
 	}
-	if exe, err := os.Executable(); err == nil {
-		p.Protect(exe, "srt-mcp executable")
-	}
 	for _, f := range ClientConfigFiles(p.Home) {
-		p.Protect(f, "MCP client config")
-	}
-	for _, f := range ProjectClientConfigFiles(p.Cwd) {
 		p.Protect(f, "MCP client config")
 	}
 	for _, rel := range PersistencePaths {
@@ -161,7 +164,7 @@ func (p *Policy) protect(settingsFiles []string) {
 	// Any other directory of the user's PATH inside the home is a
 	// persistence point for the same reason as ~/.local/bin.
 	for _, d := range filepath.SplitList(os.Getenv("PATH")) {
-		if filepath.IsAbs(d) && p.Home != "" && p.Home != "/" && strings.HasPrefix(filepath.Clean(d), p.Home+"/") {
+		if filepath.IsAbs(d) && p.Home != "/" && strings.HasPrefix(filepath.Clean(d), p.Home+"/") {
 			p.Protect(d, "directory on PATH")
 		}
 	}

@@ -123,3 +123,14 @@ func TestClientConfigsAndCredentialsUnreadable(t *testing.T) {
 		}
 	})
 }
+
+// TestTraceDirInProjectIsReadOnly: with --trace-dir inside the writable
+// project, the server forges or erases its own violation trace.
+func TestTraceDirInProjectIsReadOnly(t *testing.T) {
+	ForEachUser(t, func(t *testing.T, u User) {
+		w := NewWorld(t, u)
+		traces := w.Mkdir(t, "home/project/traces")
+		s := w.Connect(t, "--trace-dir", traces)
+		s.MustBlock(t, "write a forged trace", "write_file", map[string]any{"path": filepath.Join(traces, "srt-mcp-probe.jsonl"), "content": "{}\n"})
+	})
+}
