@@ -230,3 +230,20 @@ func TestBwrapKeepsPrivateRootsUnderWritableRoot(t *testing.T) {
 		}
 	}
 }
+
+func TestDotDotAndGlobNotices(t *testing.T) {
+	root, _ := filepath.EvalSymlinks(t.TempDir())
+	home := filepath.Join(root, "home")
+	tree(t, root, "home/project/a/", "home/project/b/", "home/other/")
+	p := resolve(t, `{"filesystem": {"allowWrite": ["../other", "*"], "denyRead": ["../other/x"]}}`, filepath.Join(home, "project"), home)
+	all := strings.Join(p.Notices, "\n")
+	for _, want := range []string{
+		`filesystem.allowWrite[0] "../other" contains ".."`,
+		`filesystem.denyRead[0] "../other/x" contains ".."`,
+		`filesystem.allowWrite[1] "*" is a glob`,
+	} {
+		if !strings.Contains(all, want) {
+			t.Errorf("no notice %q in:\n%s", want, all)
+		}
+	}
+}

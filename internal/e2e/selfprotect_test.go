@@ -134,3 +134,28 @@ func TestTraceDirInProjectIsReadOnly(t *testing.T) {
 		s.MustBlock(t, "write a forged trace", "write_file", map[string]any{"path": filepath.Join(traces, "srt-mcp-probe.jsonl"), "content": "{}\n"})
 	})
 }
+
+// TestSettingsSymlinkCannotBeRepointed: --settings ./srt.json is a symlink
+// in the writable project to a file outside it. The target is read-only,
+// so the server re-points the link to a policy of its own. A bind mount
+// cannot protect a symlink itself: passes only with the seccomp broker
+// that refuses unlinking, renaming or replacing protected paths.
+func TestSettingsSymlinkCannotBeRepointed(t *testing.T) {
+	ForEachUser(t, func(t *testing.T, u User) {
+		w := NewWorld(t, u)
+		target := w.Settings(t, `{"filesystem": {"allowWrite": ["."]}}`)
+		link := filepath.Join(w.Project, "srt.json")
+		if err := os.Symlink(target, link); err != nil {
+			t.Fatal(err)
+		}
+		os.Lchown(link, u.UID, u.GID)
+		s := w.Connect(t, "--settings", "./srt.json")
+		if !strings.Contains(s.Stderr(), "reached through a symlink") {
+			t.Errorf("no notice about the symlinked settings file:\n%s", s.Stderr())
+		}
+		out, status := s.Run(t, "sh", "-c", "printf '%s' '"+escalated+"' > evil.json && ln -sfn evil.json srt.json")
+		if got, _ := os.Readlink(link); got != target {
+			t.Errorf("ESCAPE: the settings link now points to %q (status %d: %s)", got, status, out)
+		}
+	})
+}
