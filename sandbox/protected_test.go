@@ -40,8 +40,11 @@ func TestImplicitWriteRefusal(t *testing.T) {
 		{"/var/tmp/build", false},
 		{"/tmp/scratch", false},
 		{"/work/repo", false},
+		{"/var/lib/jenkins", true},                // a service account's home
+		{"/var/lib/jenkins/workspace/app", false}, // inside it: a project
+		{"/var/lib/other", true},
 	} {
-		got := implicitWriteRefusal(tc.path, home) != ""
+		got := implicitWriteRefusal(tc.path, home, "/var/lib/jenkins") != ""
 		if got != tc.refused {
 			t.Errorf("implicitWriteRefusal(%q) refused=%v, want %v", tc.path, got, tc.refused)
 		}

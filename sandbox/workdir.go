@@ -56,6 +56,14 @@ func implicitWriteRefusal(path string, homes ...string) string {
 			return "it contains the home directory"
 		}
 	}
+	for _, h := range homes {
+		// A directory inside the home is a project even when the home
+		// itself lies in a system tree (service accounts such as
+		// /var/lib/jenkins); its persistence points stay protected.
+		if h != "" && strings.HasPrefix(path, h+"/") {
+			return ""
+		}
+	}
 	for _, d := range systemTrees {
 		if under(path, d) {
 			return "it is a system directory"
