@@ -86,3 +86,26 @@ func TestSelftestCatchesAWeakPolicy(t *testing.T) {
 		}
 	}
 }
+
+func TestSelftestHonoursProfile(t *testing.T) {
+	testbin.RequireBwrap(t)
+	cmd := exec.Command(testbin.SrtMCP(t), "selftest", "--json", "--profile", "memory")
+	cmd.Env = append(os.Environ(), "HOME="+testbin.HostTempDir(t))
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("selftest --profile memory: %v\n%s", err, out)
+	}
+	var res struct {
+		Settings string
+		Failed   int
+	}
+	if err := json.Unmarshal(out, &res); err != nil {
+		t.Fatal(err)
+	}
+	if res.Settings != "built-in profile memory" || res.Failed != 0 {
+		t.Errorf("settings %q, %d failed", res.Settings, res.Failed)
+	}
+	if code := exec.Command(testbin.SrtMCP(t), "selftest", "--profile", "no-such-profile").Run(); code == nil {
+		t.Errorf("an unknown profile did not fail")
+	}
+}
