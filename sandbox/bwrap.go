@@ -34,8 +34,15 @@ func bwrapArgs(p *Policy, mounts []Mount, dataFD func() int) []string {
 		// CAP_SYS_ADMIN could unmount the masks below.
 		"--cap-drop", "ALL",
 		"--ro-bind", "/", "/",
-		"--dev", "/dev",
 	}
+	// A writable "/" is bound before the private /dev, /proc and /tmp:
+	// bound after them it would cover them with the host's own (host
+	// processes and their command lines, the host's /tmp).
+	if len(mounts) > 0 && mounts[0].Path == "/" && mounts[0].Access == ReadWrite {
+		a = append(a, "--bind", "/", "/")
+		mounts = mounts[1:]
+	}
+	a = append(a, "--dev", "/dev")
 	if p.WeakerNestedSandbox {
 		// Inside some containers a new proc cannot be mounted; the host's is
 		// bound instead, which shows the container's processes.

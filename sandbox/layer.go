@@ -91,6 +91,7 @@ func Layer(base, over *Settings) *Settings {
 	if over.MCP.Pin != nil {
 		out.MCP.Pin = over.MCP.Pin
 	}
+	out.files = join(base.files, over.files)
 	out.set = map[string]bool{}
 	for k := range base.set {
 		out.set[k] = true

@@ -36,6 +36,10 @@ func LoadSettings(settingsFile, profile, home string) (*Settings, string, error)
 			return nil, settingsFile, &SettingsError{Source: settingsFile, Msg: "cannot read settings: " + err.Error()}
 		}
 		s, err := ParseSettings(settingsFile, data)
+		if err == nil {
+			abs, _ := filepath.Abs(settingsFile)
+			s.files = []string{abs}
+		}
 		return s, settingsFile, err
 	}
 	if profile == "" {
@@ -44,6 +48,9 @@ func LoadSettings(settingsFile, profile, home string) (*Settings, string, error)
 		switch {
 		case err == nil:
 			s, err := ParseSettings(user, data)
+			if err == nil {
+				s.files = []string{user}
+			}
 			return s, user, err
 		case !errors.Is(err, fs.ErrNotExist):
 			return nil, user, &SettingsError{Source: user, Msg: "cannot read settings: " + err.Error()}

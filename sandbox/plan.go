@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"os"
 	"sort"
 	"strings"
 )
@@ -62,12 +63,19 @@ func (p *Policy) Mounts() []Mount {
 	for _, m := range MandatoryDenyPaths(p.mandatoryRoots(), p.MandatoryDenySearchDepth, p.AllowGitConfig) {
 		put(m, ReadOnly, "mandatory deny", 2)
 	}
+	for _, pp := range p.Protected {
+		// A symlink is skipped: a bind mount follows it, and its target
+		// is in the list on its own.
+		if st, err := os.Lstat(pp.Path); err == nil && st.Mode()&os.ModeSymlink == 0 {
+			put(pp.Path, ReadOnly, pp.Rule, 2)
+		}
+	}
 	for _, d := range p.DenyRead {
 		put(d, Hidden, "filesystem.denyRead", 3)
 	}
 	for _, r := range p.AllowRead {
 		a := ReadOnly
-		if p.writableRoot(r) {
+		if p.writableRoot(r) && !p.protected(r) {
 			a = ReadWrite
 		}
 		put(r, a, "filesystem.allowRead", 4)

@@ -19,15 +19,49 @@ const DefaultMandatoryDenySearchDepth = 3
 
 // CredentialPaths are read-denied in every policy, whatever the settings say:
 // a settings file that forgets them must not expose them. filesystem.allowRead
-// can re-open one explicitly. Paths are relative to the home directory.
+// can re-open one explicitly. Paths are relative to the home directory; a
+// glob is expanded at start.
+//
+// The list follows firejail's published list of credential and secret
+// locations (etc/inc/disable-common.inc in github.com/netblue30/firejail,
+// sections "top secret", "cloud provider configuration" and "History files
+// in $HOME"), plus locations documented by the tools themselves where
+// firejail has none: huggingface_hub's token file ($HF_HOME/token, default
+// ~/.cache/huggingface/token; ~/.huggingface/token before 0.10), rclone's
+// config (rclone config file: ~/.config/rclone/rclone.conf, which holds
+// the remotes' passwords and tokens), containers-auth.json(5)
+// (~/.config/containers/auth.json), and the agent CLIs' own token files.
+// MCP client configs are read-denied separately (ClientConfigFiles).
 var CredentialPaths = []string{
-	".ssh", ".aws", ".gnupg", ".config/gcloud", ".kube", ".docker/config.json",
-	".netrc", ".azure", ".config/gh", ".config/hub", ".git-credentials",
-	".config/git/credentials", ".npmrc", ".pypirc", ".gem/credentials",
-	".cargo/credentials", ".cargo/credentials.toml", ".password-store",
-	".vault-token", ".terraform.d/credentials.tfrc.json", ".pgpass", ".my.cnf",
-	".local/share/keyrings", ".config/op", ".claude/.credentials.json",
+	// Keys and agents.
+	".ssh", ".gnupg", ".pki", ".local/share/pki", ".cert",
+	// Cloud and cluster credentials.
+	".aws", ".config/gcloud", ".kube", ".azure", ".boto", ".s3cmd", ".passwd-s3fs",
+	".oci", ".config/doctl", ".docker/config.json", ".config/containers/auth.json",
+	".terraform.d/credentials.tfrc.json", ".vault-token",
+	// Forges and package registries.
+	".config/gh", ".config/hub", ".git-credentials", ".git-credential-cache",
+	".config/git/credentials", ".npmrc", ".yarnrc", ".pypirc", ".gem/credentials",
+	".cargo/credentials", ".cargo/credentials.toml",
+	// Password stores and keyrings.
+	".password-store", ".local/share/keyrings", ".gnome2/keyrings",
+	".local/share/kwalletd", ".kde/share/apps/kwallet", ".kde4/share/apps/kwallet",
+	".config/keybase", ".config/op", ".vaults", "*.kdbx", "*.kdb",
+	// Network and mail logins.
+	".netrc", ".smbcredentials", ".davfs2/secrets", ".fetchmailrc", ".msmtprc",
+	".muttrc", ".mutt", ".config/rclone/rclone.conf",
+	// Databases.
+	".pgpass", ".my.cnf",
+	// Machine-learning hubs and agent CLIs' own logins.
+	".cache/huggingface/token", ".cache/huggingface/stored_tokens", ".huggingface/token",
+	".claude/.credentials.json", ".codex/auth.json", ".gemini/oauth_creds.json",
+	// Browser profiles (cookies, saved passwords).
 	".mozilla", ".config/google-chrome", ".config/chromium",
+	// Shell and REPL histories: typed passwords, tokens in curl command
+	// lines, connection strings.
+	".*_history", ".*-history", ".histfile", ".history", ".lesshst", ".viminfo",
+	".pythonhist", ".local/share/fish/fish_history", ".config/nushell/history.txt",
+	".config/nushell/history.sqlite3",
 }
 
 // Policy is the normalised form of Settings: absolute, cleaned,
@@ -141,6 +175,8 @@ func Resolve(s *Settings, source, cwd, home string) (*Policy, error) {
 	if allowWrite == nil {
 		allowWrite = []string{"."}
 	}
+	homes := []string{home, realPath(home)}
+	var refused []string // relative allowWrite entries that named /, ~ or a system directory
 	resolve := func(key string, list []string) ([]string, error) {
 		var out []string
 		for i, raw := range list {
@@ -148,12 +184,50 @@ func Resolve(s *Settings, source, cwd, home string) (*Policy, error) {
 			if err != nil {
 				return nil, &SettingsError{Source: source, Key: fmt.Sprintf("%s[%d]", key, i), Msg: err.Error()}
 			}
+			if strings.Contains("/"+raw+"/", "/../") {
+				p.Notices = append(p.Notices, fmt.Sprintf("%s[%d] %q contains \"..\": it resolves to %s", key, i, raw, strings.Join(paths, ", ")))
+			}
+			if key != "filesystem.allowWrite" {
+				out = append(out, paths...)
+				continue
+			}
+			if hasGlobMeta(raw) {
+				p.Notices = append(p.Notices, fmt.Sprintf("%s[%d] %q is a glob: on Linux it is expanded once, at start, and what is created later is not covered", key, i, raw))
+			}
+			if !namedInSettings(raw) {
+				// The working directory (or a path relative to it) must
+				// not make /, the home or a system directory writable:
+				// where the client starts the server is not a decision
+				// the user made in the settings.
+				if why := implicitWriteRefusal(globBase(paths), homes...); why != "" {
+					refused = append(refused, fmt.Sprintf("%s (%s)", globBase(paths), why))
+					continue
+				}
+				bad := false
+				for _, path := range paths {
+					if why := implicitWriteRefusal(path, homes...); why != "" {
+						refused = append(refused, fmt.Sprintf("%s (%s)", path, why))
+						bad = true
+					}
+				}
+				if bad {
+					continue
+				}
+			}
 			out = append(out, paths...)
 		}
 		return dedupe(out), nil
 	}
 	if p.AllowWrite, err = resolve("filesystem.allowWrite", allowWrite); err != nil {
 		return nil, err
+	}
+	if len(refused) > 0 {
+		rest := "the server can write only its private /tmp"
+		if len(p.AllowWrite) > 0 {
+			rest = "the server can write only its other allowWrite entries and its private /tmp"
+		}
+		p.Notices = append(p.Notices, fmt.Sprintf("filesystem.allowWrite: %s not made writable from a relative path such as \".\" (the working directory); %s. To grant a directory, name it in filesystem.allowWrite of the settings as an absolute path or ~/path",
+			strings.Join(refused, ", "), rest))
 	}
 	for _, w := range p.AllowWrite {
 		if w == "/" {
@@ -167,13 +241,52 @@ func Resolve(s *Settings, source, cwd, home string) (*Policy, error) {
 	for _, c := range CredentialPaths {
 		denyRead = append(denyRead, filepath.Join(home, c))
 	}
+	// Other servers' tokens (the env blocks of MCP client configs) and
+	// srt-mcp's own state (traces of other servers, the digest key) are
+	// none of the server's business.
+	denyRead = append(denyRead, ClientConfigFiles(home)...)
+	denyRead = append(denyRead, StateDir(home))
 	if p.DenyRead, err = resolve("filesystem.denyRead", denyRead); err != nil {
 		return nil, err
 	}
 	if p.AllowRead, err = resolve("filesystem.allowRead", s.Filesystem.AllowRead); err != nil {
 		return nil, err
 	}
+	p.protect(s.files)
+	p.settingsFileNotices(s.files)
 	return p, nil
+}
+
+// globBase is the directory part before the first glob metacharacter of
+// a resolved glob entry (resolvePath puts the pattern last), or the single
+// path of a plain entry.
+func globBase(paths []string) string {
+	if len(paths) == 0 {
+		return ""
+	}
+	last := paths[len(paths)-1]
+	if !hasGlobMeta(last) {
+		return last
+	}
+	dir := last[:strings.IndexAny(last, "*?[")]
+	if i := strings.LastIndex(dir, "/"); i > 0 {
+		return dir[:i]
+	}
+	return "/"
+}
+
+// settingsFileNotices warns about settings files that someone other than
+// the user can change: world-writable, or reached through a symlink that
+// can be re-pointed.
+func (p *Policy) settingsFileNotices(files []string) {
+	for _, f := range files {
+		if real := realPath(f); real != filepath.Clean(f) {
+			p.Notices = append(p.Notices, fmt.Sprintf("settings file %s is reached through a symlink (%s): whoever can re-point the link chooses the policy of the next launch", f, real))
+		}
+		if st, err := os.Stat(f); err == nil && st.Mode().Perm()&0o002 != 0 {
+			p.Notices = append(p.Notices, fmt.Sprintf("settings file %s is world-writable: any local user can change the policy of the next launch (chmod o-w %s)", f, f))
+		}
+	}
 }
 
 func settingsDigest(s *Settings) string {

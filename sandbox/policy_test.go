@@ -103,8 +103,12 @@ func containsPath(list []string, p string) bool {
 
 func TestResolveDefaultsWriteToWorkingDirectory(t *testing.T) {
 	root, _ := filepath.EvalSymlinks(t.TempDir())
-	p := resolve(t, `{}`, root, root)
-	if diff := cmp.Diff([]string{root}, p.AllowWrite); diff != "" {
+	// Not the home directory itself: "." never makes the home writable
+	// (TestWorkingDirectoryRule).
+	home, cwd := filepath.Join(root, "home"), filepath.Join(root, "proj")
+	tree(t, root, "home/", "proj/")
+	p := resolve(t, `{}`, cwd, home)
+	if diff := cmp.Diff([]string{cwd}, p.AllowWrite); diff != "" {
 		t.Errorf("allowWrite (-want +got):\n%s", diff)
 	}
 	if p.MandatoryDenySearchDepth != DefaultMandatoryDenySearchDepth {

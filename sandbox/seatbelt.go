@@ -132,6 +132,11 @@ func SeatbeltProfile(p *Policy, o SeatbeltOptions) string {
 	for _, re := range mandatoryRegexes(p.AllowGitConfig) {
 		w("(deny file-write* (regex %s) (with message %s))", sbString(re), tag)
 	}
+	// srt-mcp's own files, client configs, persistence points: Seatbelt
+	// matches paths, so missing ones cannot be created either.
+	for _, pp := range p.Protected {
+		w("(deny file-write* %s (with message %s))", pathFilter(pp.Path), tag)
+	}
 	w("")
 
 	w("; Renaming a protected path, or a directory above it, would move it")
@@ -139,6 +144,9 @@ func SeatbeltProfile(p *Policy, o SeatbeltOptions) string {
 	var protect []string
 	protect = append(protect, p.DenyRead...)
 	protect = append(protect, p.DenyWrite...)
+	for _, pp := range p.Protected {
+		protect = append(protect, pp.Path)
+	}
 	seen := map[string]bool{}
 	for _, d := range protect {
 		d = darwinPath(d)

@@ -131,3 +131,27 @@ func TestParseSeatbeltLog(t *testing.T) {
 		}
 	}
 }
+
+// TestSeatbeltProtectedPaths: protected paths are denied writes (Seatbelt
+// matches paths, so a missing ~/.srt-settings.json cannot be created
+// either), and neither they nor a directory above them can be renamed.
+func TestSeatbeltProtectedPaths(t *testing.T) {
+	p := macPolicy(func(p *Policy) {
+		p.AllowWrite = []string{"/Users/me"}
+		p.Protected = []ProtectedPath{{Path: "/Users/me/.srt-settings.json", Rule: "srt settings"}, {Path: "/Users/me/.local/bin", Rule: "persistence point"}}
+	})
+	got := SeatbeltProfile(p, SeatbeltOptions{Tag: "t"})
+	for _, want := range []string{
+		`(deny file-write* (subpath "/Users/me/.srt-settings.json")`,
+		`(deny file-write* (subpath "/Users/me/.local/bin")`,
+		`(deny file-write-unlink (subpath "/Users/me/.local/bin")`,
+		`(deny file-write-unlink (literal "/Users/me/.local")`,
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("profile lacks %s", want)
+		}
+	}
+	if strings.Index(got, `(deny file-write* (subpath "/Users/me/.local/bin")`) < strings.Index(got, `(allow file-write* (subpath "/Users/me")`) {
+		t.Errorf("the deny must come after the allow (Seatbelt: the last matching rule wins)")
+	}
+}

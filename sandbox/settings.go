@@ -40,6 +40,10 @@ type Settings struct {
 	// set records which keys the file gave (dotted paths), so layering can
 	// tell "false" from "not said".
 	set map[string]bool
+	// files are the settings files these settings were read from (absolute
+	// paths, as named), set by LoadSettings: Resolve protects them, so a
+	// server cannot rewrite the policy of its own next launch.
+	files []string
 }
 
 // MCPSettings is the "mcp" object, srt-mcp's extension of the srt format.

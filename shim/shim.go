@@ -78,6 +78,15 @@ func Run(opt Options) int {
 		opt.Grace = DefaultGrace
 	}
 	stderr := &lockedWriter{w: opt.Stderr}
+	// srt-mcp's state directory exists before the sandbox is built, so
+	// the mount plan hides it and keeps it read-only: a server with a
+	// writable home must not create it with forged pins or a known digest
+	// key. A --trace-dir elsewhere is protected the same way.
+	_ = os.MkdirAll(stateDir(), 0o700)
+	if opt.TraceDir != "" {
+		_ = os.MkdirAll(opt.TraceDir, 0o700)
+		opt.Policy.Protect(opt.TraceDir, "srt-mcp traces (--trace-dir)")
+	}
 	for _, n := range opt.Policy.Notices {
 		fmt.Fprintf(stderr, "srt-mcp: note: %s\n", n)
 	}

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+	"github.com/srt-mcp/srt-mcp/sandbox"
 )
 
 // Event kinds and decisions of the trace schema (docs/traces.md).
@@ -214,15 +215,14 @@ func DefaultTraceDir() string {
 	return filepath.Join(stateDir(), "traces")
 }
 
+// stateDir is sandbox.StateDir for this user: the policy protects the
+// same directory the shim keeps its state in.
 func stateDir() string {
-	if d := os.Getenv("XDG_STATE_HOME"); filepath.IsAbs(d) {
-		return filepath.Join(d, "srt-mcp")
-	}
 	home, err := os.UserHomeDir()
-	if err != nil {
+	if err != nil && !filepath.IsAbs(os.Getenv("XDG_STATE_HOME")) {
 		return filepath.Join(os.TempDir(), "srt-mcp-state")
 	}
-	return filepath.Join(home, ".local", "state", "srt-mcp")
+	return sandbox.StateDir(home)
 }
 
 // digestKey returns the per-user key that argument digests are keyed with,

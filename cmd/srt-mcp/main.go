@@ -31,7 +31,7 @@ Usage:
   srt-mcp audit [flags] -- COMMAND...     run a third-party server under observation and report
   srt-mcp profiles [--json]               list the built-in policy profiles
   srt-mcp pins show|accept SERVER         show or accept changed tool definitions
-  srt-mcp selftest [--settings FILE] [--json]
+  srt-mcp selftest [--settings FILE] [--profile NAME] [--json]
                                           prove the sandbox holds on this machine
   srt-mcp verify [--fix] [--dry-run] [--json] [FILE...]
                                           find MCP servers that run unsandboxed; wrap them

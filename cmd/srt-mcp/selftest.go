@@ -17,14 +17,16 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/mark3labs/mcp-go/client"
 	"github.com/srt-mcp/srt-mcp/configs"
 	"github.com/srt-mcp/srt-mcp/sandbox"
 )
 
-const selftestUsage = `Usage: srt-mcp selftest [--settings FILE] [--json]
+const selftestUsage = `Usage: srt-mcp selftest [--settings FILE] [--profile NAME] [--json]
 
 Runs probes inside the sandbox built from the policy (FILE, else
-~/.srt-settings.json, else the built-in default) and prints one row per
+~/.srt-settings.json, else the built-in default; with --profile, the
+profile, with FILE layered over it) and prints one row per
 protection. Exit 0 when every protection holds, 1 when one fails, 2 when
 the selftest could not run.
 `
@@ -41,12 +43,13 @@ func runSelftest(args []string, stdout, stderr io.Writer) int {
 	fl := flag.NewFlagSet("selftest", flag.ContinueOnError)
 	fl.SetOutput(io.Discard)
 	settingsFile := fl.String("settings", "", "")
+	profile := fl.String("profile", "", "")
 	asJSON := fl.Bool("json", false, "")
 	if err := fl.Parse(args); err != nil || fl.NArg() > 0 {
 		fmt.Fprintf(stderr, "srt-mcp selftest: bad arguments\n%s", selftestUsage)
 		return sandbox.ExitUsage
 	}
-	rows, source, err := selftest(*settingsFile)
+	rows, source, err := selftest(*settingsFile, *profile)
 	if err != nil {
 		var se *sandbox.SettingsError
 		fmt.Fprintln(stderr, "srt-mcp selftest:", err)
@@ -93,7 +96,7 @@ func runSelftest(args []string, stdout, stderr io.Writer) int {
 // selftestSettings returns the policy under test as JSON, with a decoy
 // added to filesystem.denyRead so the read protection is checked without
 // touching real credentials.
-func selftestSettings(settingsFile, decoy string) ([]byte, string, error) {
+func selftestSettings(settingsFile, profile, decoy string) ([]byte, string, error) {
 	home, _ := os.UserHomeDir()
 	var data []byte
 	var source string
@@ -102,6 +105,13 @@ func selftestSettings(settingsFile, decoy string) ([]byte, string, error) {
 	case settingsFile != "":
 		data, source = nil, settingsFile
 		data, err = os.ReadFile(settingsFile)
+		if profile != "" {
+			source += " over built-in profile " + profile
+		}
+	case profile != "":
+		// The profile itself is applied by srt-mcp's --profile; the
+		// file carries only the decoy.
+		data, source = []byte("{}"), "built-in profile "+profile
 	default:
 		user := filepath.Join(home, sandbox.UserSettingsFile)
 		data, err = os.ReadFile(user)
@@ -132,7 +142,7 @@ func selftestSettings(settingsFile, decoy string) ([]byte, string, error) {
 	return out, source, err
 }
 
-func selftest(settingsFile string) ([]selftestRow, string, error) {
+func selftest(settingsFile, profile string) ([]selftestRow, string, error) {
 	w, err := newWorkspace("srt-mcp-selftest-")
 	if err != nil {
 		return nil, "", err
@@ -142,14 +152,27 @@ func selftest(settingsFile string) ([]selftestRow, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	settings, source, err := selftestSettings(settingsFile, decoy)
+	settings, source, err := selftestSettings(settingsFile, profile, decoy)
 	if err != nil {
 		return nil, source, err
 	}
-	settingsPath, err := w.write("selftest-settings.json", string(settings))
+	// In the writable project, where a server could rewrite it if srt-mcp
+	// did not protect the settings file in use.
+	settingsPath, err := w.write("home/project/.srt-selftest-settings.json", string(settings))
 	if err != nil {
 		return nil, source, err
 	}
+	var profileArgs []string
+	if profile != "" {
+		if _, err := configs.Get(profile); err != nil {
+			return nil, source, &sandbox.SettingsError{Source: "--profile", Msg: err.Error()}
+		}
+		profileArgs = []string{"--profile", profile}
+	}
+	const clientCanary = "SELFTEST-CLIENT-CONFIG-TOKEN"
+	clientConfig, _ := w.write("home/.claude.json", `{"mcpServers": {"x": {"env": {"TOKEN": "`+clientCanary+`"}}}}`)
+	bashrc, _ := w.write("home/.bashrc", "# selftest\n")
+	localBin, _ := w.write("home/.local/bin/selftest-tool", "#!/bin/sh\n")
 	mcpJSON, _ := w.write("home/project/.mcp.json", `{"mcpServers": {}}`)
 	if _, err := w.write("home/project/.git/hooks/.keep", ""); err != nil {
 		return nil, source, err
@@ -179,7 +202,8 @@ func selftest(settingsFile string) ([]selftestRow, string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
 	defer cancel()
 	var serverLog strings.Builder
-	c, _, err := w.probeClient(ctx, &serverLog, "--settings", settingsPath, "--trace-dir", filepath.Join(w.root, "traces"))
+	srtArgs := append(append([]string{}, profileArgs...), "--settings", settingsPath, "--trace-dir", filepath.Join(w.root, "traces"))
+	c, _, err := w.probeClient(ctx, &serverLog, srtArgs...)
 	if err != nil {
 		return nil, source, fmt.Errorf("%w\n%s", err, serverLog.String())
 	}
@@ -187,6 +211,19 @@ func selftest(settingsFile string) ([]selftestRow, string, error) {
 
 	var rows []selftestRow
 	check := func(protection, tool string, args map[string]any, held func(text string, failed bool) bool, hint string) error {
+		text, failed, err := callTool(ctx, c, tool, args)
+		if err != nil {
+			return err
+		}
+		row := selftestRow{Protection: protection, Result: "PASS", Detail: "blocked: " + firstLine(text)}
+		if !held(text, failed) {
+			row.Result, row.Detail, row.Hint = "FAIL", "not blocked: "+firstLine(text), hint
+		}
+		rows = append(rows, row)
+		return nil
+	}
+	// checkWith is check against another session.
+	checkWith := func(c *client.Client, protection, tool string, args map[string]any, held func(text string, failed bool) bool, hint string) error {
 		text, failed, err := callTool(ctx, c, tool, args)
 		if err != nil {
 			return err
@@ -269,6 +306,87 @@ func selftest(settingsFile string) ([]selftestRow, string, error) {
 					return !failed && strings.Contains(text, "NoNewPrivs:\t1") && strings.Contains(text, "CapEff:\t0000000000000000")
 				}, "no_new_privs is off or capabilities were kept")
 		},
+		func() error {
+			return check("rewriting the settings file in use", "write_file", map[string]any{"path": settingsPath, "content": `{"filesystem": {"allowWrite": ["/"]}}`},
+				func(_ string, failed bool) bool {
+					b, _ := os.ReadFile(settingsPath)
+					return failed && string(b) == string(settings)
+				}, "filesystem.allowWrite covers the settings file and srt-mcp could not make it read-only")
+		},
+		func() error {
+			return check("reading an MCP client config (~/.claude.json)", "read_file", map[string]any{"path": clientConfig},
+				func(text string, failed bool) bool { return failed && !strings.Contains(text, clientCanary) },
+				"filesystem.allowRead re-opens ~/.claude.json")
+		},
+		func() error {
+			// The same policy, with the server started in the home
+			// directory, as some clients do: "." must not make it writable.
+			// A copy out of the server's reach, in case the rewrite above
+			// went through.
+			copyPath, err := w.write("selftest-settings-copy.json", string(settings))
+			if err != nil {
+				return err
+			}
+			args := append(append([]string{}, profileArgs...), "--settings", copyPath, "--trace-dir", filepath.Join(w.root, "traces"))
+			other, err := startProbeIn(ctx, w, w.home, args)
+			if err != nil {
+				return err
+			}
+			defer other.Close()
+			target := filepath.Join(w.home, "written-by-selftest")
+			return checkWith(other, "working-directory rule (server started in / or ~)", "write_file", map[string]any{"path": target}, notOnHost(target),
+				"filesystem.allowWrite names the home directory (~ or its absolute path) or \"/\"")
+		},
+		func() error {
+			// The same policy with the home made writable on purpose: the
+			// persistence points in it stay read-only.
+			home, err := json.Marshal(w.home)
+			if err != nil {
+				return err
+			}
+			var m map[string]any
+			json.Unmarshal(settings, &m)
+			fsm, _ := m["filesystem"].(map[string]any)
+			if fsm == nil {
+				fsm = map[string]any{}
+				m["filesystem"] = fsm
+			}
+			aw, _ := fsm["allowWrite"].([]any)
+			if fsm["allowWrite"] == nil {
+				aw = []any{"."}
+			}
+			fsm["allowWrite"] = append(aw, json.RawMessage(home))
+			wide, _ := json.Marshal(m)
+			widePath, err := w.write("selftest-writable-home.json", string(wide))
+			if err != nil {
+				return err
+			}
+			args := append(append([]string{}, profileArgs...), "--settings", widePath, "--trace-dir", filepath.Join(w.root, "traces"))
+			other, err := startProbeIn(ctx, w, w.project, args)
+			if err != nil {
+				return err
+			}
+			defer other.Close()
+			held := true
+			var detail []string
+			for _, f := range []string{bashrc, localBin} {
+				before, _ := os.ReadFile(f)
+				text, failed, err := callTool(ctx, other, "write_file", map[string]any{"path": f, "content": "echo owned\n"})
+				if err != nil {
+					return err
+				}
+				after, _ := os.ReadFile(f)
+				held = held && failed && string(after) == string(before)
+				detail = append(detail, firstLine(text))
+			}
+			row := selftestRow{Protection: "writable home / persistence points (~/.bashrc, ~/.local/bin)", Result: "PASS", Detail: "blocked: " + strings.Join(detail, "; ")}
+			if !held {
+				row.Result, row.Detail = "FAIL", "not blocked: "+strings.Join(detail, "; ")
+				row.Hint = "filesystem.allowWrite covers them and srt-mcp could not make them read-only"
+			}
+			rows = append(rows, row)
+			return nil
+		},
 	}
 	for _, f := range checks {
 		if err := f(); err != nil {
@@ -288,4 +406,21 @@ func selftest(settingsFile string) ([]selftestRow, string, error) {
 		}
 	}
 	return rows, source, nil
+}
+
+// startProbeIn starts another probe session under srt-mcp in dir, for the
+// rows that need a different working directory or policy.
+func startProbeIn(ctx context.Context, w *workspace, dir string, srtArgs []string) (*client.Client, error) {
+	var log strings.Builder
+	// Its own state, so the first session's tool pins (tied to the
+	// policy) do not block its calls.
+	state, err := os.MkdirTemp(w.root, "state-")
+	if err != nil {
+		return nil, err
+	}
+	c, _, err := w.probeClientIn(ctx, dir, state, &log, srtArgs...)
+	if err != nil {
+		return nil, fmt.Errorf("%w\n%s", err, log.String())
+	}
+	return c, nil
 }

@@ -50,6 +50,8 @@ var allProtections = []string{
 	"direct TCP connect bypassing the proxy", "request to an unlisted domain via the proxy", "DNS lookup",
 	"unix socket to a host socket", "visibility of host processes", "signal to a host process",
 	"ptrace of a host process", "terminal injection (TIOCSTI)", "privilege gain via setuid",
+	"rewriting the settings file in use", "reading an MCP client config (~/.claude.json)",
+	"working-directory rule (server started in / or ~)", "writable home / persistence points (~/.bashrc, ~/.local/bin)",
 }
 
 func TestSelftestDefaultPolicyHolds(t *testing.T) {
@@ -71,7 +73,8 @@ func TestSelftestCatchesAWeakPolicy(t *testing.T) {
 	for _, p := range allProtections {
 		want[p] = "PASS"
 	}
-	for _, p := range []string{"write outside allowWrite", "unix socket to a host socket", "visibility of host processes"} {
+	for _, p := range []string{"write outside allowWrite", "unix socket to a host socket", "visibility of host processes",
+		"working-directory rule (server started in / or ~)"} {
 		want[p] = "FAIL"
 	}
 	if diff := cmp.Diff(want, results(res)); diff != "" || code != 1 {
@@ -81,5 +84,28 @@ func TestSelftestCatchesAWeakPolicy(t *testing.T) {
 		if r.Result == "FAIL" && r.Hint == "" {
 			t.Errorf("%s failed without saying what weakens it", r.Protection)
 		}
+	}
+}
+
+func TestSelftestHonoursProfile(t *testing.T) {
+	testbin.RequireBwrap(t)
+	cmd := exec.Command(testbin.SrtMCP(t), "selftest", "--json", "--profile", "memory")
+	cmd.Env = append(os.Environ(), "HOME="+testbin.HostTempDir(t))
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("selftest --profile memory: %v\n%s", err, out)
+	}
+	var res struct {
+		Settings string
+		Failed   int
+	}
+	if err := json.Unmarshal(out, &res); err != nil {
+		t.Fatal(err)
+	}
+	if res.Settings != "built-in profile memory" || res.Failed != 0 {
+		t.Errorf("settings %q, %d failed", res.Settings, res.Failed)
+	}
+	if code := exec.Command(testbin.SrtMCP(t), "selftest", "--profile", "no-such-profile").Run(); code == nil {
+		t.Errorf("an unknown profile did not fail")
 	}
 }

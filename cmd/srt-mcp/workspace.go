@@ -70,17 +70,23 @@ func (w *workspace) write(rel, content string) (string, error) {
 // probeClient runs the probe under srt-mcp (with srtArgs) in the project,
 // with HOME set to the workspace's home, and returns an initialized client.
 func (w *workspace) probeClient(ctx context.Context, serverLog io.Writer, srtArgs ...string) (*client.Client, string, error) {
+	return w.probeClientIn(ctx, w.project, filepath.Join(w.root, "state"), serverLog, srtArgs...)
+}
+
+// probeClientIn is probeClient with the server started in dir and
+// srt-mcp's state (tool pins) in state.
+func (w *workspace) probeClientIn(ctx context.Context, dir, state string, serverLog io.Writer, srtArgs ...string) (*client.Client, string, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return nil, "", err
 	}
-	env := append(os.Environ(), "HOME="+w.home, "XDG_STATE_HOME="+filepath.Join(w.root, "state"))
+	env := append(os.Environ(), "HOME="+w.home, "XDG_STATE_HOME="+state)
 	args := append(append(append([]string{}, srtArgs...), "--"), w.server, "__probe")
 	tr := transport.NewStdioWithOptions(self, env, args,
 		transport.WithCommandFunc(func(_ context.Context, command string, env []string, args []string) (*exec.Cmd, error) {
 			cmd := exec.Command(command, args...)
 			cmd.Env = env
-			cmd.Dir = w.project
+			cmd.Dir = dir
 			return cmd, nil
 		}),
 		transport.WithCommandStderrWriter(serverLog))

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/srt-mcp/srt-mcp/sandbox"
 	"github.com/tailscale/hujson"
 )
 
@@ -328,5 +329,25 @@ func TestDiff(t *testing.T) {
 	want := "--- f\n+++ f (srt-mcp verify --fix)\n@@ -1 +1 @@\n a\n-b\n+B\n c\n d\n"
 	if d != want {
 		t.Errorf("diff:\n%s\nwant:\n%s", d, want)
+	}
+}
+
+// TestLocationsAreProtected keeps verify's list and the sandbox's list in
+// step: every client config verify knows is protected from writes (and,
+// per user, hidden) inside the sandbox.
+func TestLocationsAreProtected(t *testing.T) {
+	home, cwd := "/home/me", "/home/me/project"
+	t.Setenv("CODEX_HOME", "/home/me/codex")
+	known := map[string]bool{}
+	for _, f := range sandbox.ClientConfigFiles(home) {
+		known[f] = true
+	}
+	for _, f := range sandbox.ProjectClientConfigFiles(cwd) {
+		known[f] = true
+	}
+	for _, c := range Locations(home, cwd, "") {
+		if !known[c.Path] {
+			t.Errorf("%s config %s is not in sandbox.ClientConfigFiles or ProjectClientConfigFiles", c.Client, c.Path)
+		}
 	}
 }
