@@ -31,32 +31,48 @@ const DefaultMandatoryDenySearchDepth = 3
 // config (rclone config file: ~/.config/rclone/rclone.conf, which holds
 // the remotes' passwords and tokens), containers-auth.json(5)
 // (~/.config/containers/auth.json), and the agent CLIs' own token files.
-// MCP client configs are read-denied separately (ClientConfigFiles).
+// MCP client configs are read-denied separately (ClientConfigFiles). An
+// outside review of common command-line tools added the documented
+// credential files of Maven, Gradle, Yarn 2+, Bundler, Composer, Pulumi,
+// Terraform's CLI config, s3cmd, Databricks, SOPS/age, GitLab's and
+// Copilot's CLIs, minikube/LXD/Incus client keys, Teleport, Fly, Vercel,
+// Netlify, Stripe, Cloudflare's wrangler, Sentry, JFrog, Bitwarden, and
+// mail and chat profiles.
 var CredentialPaths = []string{
 	// Keys and agents.
-	".ssh", ".gnupg", ".pki", ".local/share/pki", ".cert",
+	".ssh", ".gnupg", ".pki", ".local/share/pki", ".cert", ".config/sops",
 	// Cloud and cluster credentials.
-	".aws", ".config/gcloud", ".kube", ".azure", ".boto", ".s3cmd", ".passwd-s3fs",
+	".aws", ".config/gcloud", ".kube", ".azure", ".boto", ".s3cmd", ".s3cfg", ".passwd-s3fs",
 	".oci", ".config/doctl", ".docker/config.json", ".config/containers/auth.json",
-	".terraform.d/credentials.tfrc.json", ".vault-token",
-	// Forges and package registries.
-	".config/gh", ".config/hub", ".git-credentials", ".git-credential-cache",
-	".config/git/credentials", ".npmrc", ".yarnrc", ".pypirc", ".gem/credentials",
-	".cargo/credentials", ".cargo/credentials.toml",
+	".terraform.d/credentials.tfrc.json", ".terraformrc", ".vault-token", ".databrickscfg",
+	".pulumi/credentials.json", ".config/pulumi", ".minikube", ".config/lxc", ".config/incus",
+	".tsh", ".fly", ".config/flyctl",
+	// Forges, package registries and build tools.
+	".config/gh", ".config/hub", ".config/glab-cli", ".git-credentials", ".git-credential-cache",
+	".config/git/credentials", ".npmrc", ".yarnrc", ".yarnrc.yml", ".pypirc", ".gem/credentials",
+	".cargo/credentials", ".cargo/credentials.toml", ".m2/settings.xml", ".m2/settings-security.xml",
+	".gradle/gradle.properties", ".bundle/config", ".composer/auth.json", ".config/composer/auth.json",
+	".jfrog", ".config/github-copilot",
+	// Deployment and SaaS command-line logins.
+	".vercel", ".local/share/com.vercel.cli", ".config/netlify", ".netlify", ".config/stripe",
+	".wrangler", ".config/.wrangler", ".sentryclirc", ".config/heroku", ".netrc.gpg",
 	// Password stores and keyrings.
-	".password-store", ".local/share/keyrings", ".gnome2/keyrings",
+	".password-store", ".local/share/password-store", ".local/share/keyrings", ".gnome2/keyrings",
 	".local/share/kwalletd", ".kde/share/apps/kwallet", ".kde4/share/apps/kwallet",
-	".config/keybase", ".config/op", ".vaults", "*.kdbx", "*.kdb",
-	// Network and mail logins.
+	".config/keybase", ".config/op", ".config/Bitwarden", ".config/Bitwarden CLI", ".vaults",
+	"*.kdbx", "*.kdb",
+	// Network and mail logins, and mail itself.
 	".netrc", ".smbcredentials", ".davfs2/secrets", ".fetchmailrc", ".msmtprc",
-	".muttrc", ".mutt", ".config/rclone/rclone.conf",
+	".muttrc", ".mutt", ".config/rclone/rclone.conf", ".thunderbird",
 	// Databases.
 	".pgpass", ".my.cnf",
 	// Machine-learning hubs and agent CLIs' own logins.
 	".cache/huggingface/token", ".cache/huggingface/stored_tokens", ".huggingface/token",
 	".claude/.credentials.json", ".codex/auth.json", ".gemini/oauth_creds.json",
-	// Browser profiles (cookies, saved passwords).
-	".mozilla", ".config/google-chrome", ".config/chromium",
+	// Browser and chat profiles (cookies, saved passwords, session tokens),
+	// and the editor's secret store.
+	".mozilla", ".config/google-chrome", ".config/chromium", ".config/Slack",
+	".config/Code/User/globalStorage",
 	// Shell and REPL histories: typed passwords, tokens in curl command
 	// lines, connection strings.
 	".*_history", ".*-history", ".histfile", ".history", ".lesshst", ".viminfo",

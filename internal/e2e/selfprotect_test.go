@@ -104,6 +104,18 @@ func TestClientConfigsAndCredentialsUnreadable(t *testing.T) {
 			".zsh_history",
 			".python_history",
 			".local/share/fish/fish_history",
+			// Found readable by an outside review of common CLIs.
+			".m2/settings.xml",
+			".gradle/gradle.properties",
+			".yarnrc.yml",
+			".config/sops/age/keys.txt",
+			".config/glab-cli/config.yml",
+			".config/github-copilot/hosts.json",
+			".pulumi/credentials.json",
+			".s3cfg",
+			".terraformrc",
+			".minikube/profiles/minikube/client.key",
+			".vercel/auth.json",
 		}
 		for _, f := range files {
 			w.Write(t, filepath.Join("home", f), canary)
