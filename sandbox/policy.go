@@ -193,6 +193,7 @@ func Resolve(s *Settings, source, cwd, home string) (*Policy, error) {
 	}
 	homes := []string{home, realPath(home)}
 	var refused []string // relative allowWrite entries that named /, ~ or a system directory
+	var writeEntries []writeEntry
 	resolve := func(key string, list []string) ([]string, error) {
 		var out []string
 		for i, raw := range list {
@@ -230,6 +231,9 @@ func Resolve(s *Settings, source, cwd, home string) (*Policy, error) {
 					continue
 				}
 			}
+			if key == "filesystem.allowWrite" {
+				writeEntries = append(writeEntries, writeEntry{raw, paths})
+			}
 			out = append(out, paths...)
 		}
 		return dedupe(out), nil
@@ -237,6 +241,7 @@ func Resolve(s *Settings, source, cwd, home string) (*Policy, error) {
 	if p.AllowWrite, err = resolve("filesystem.allowWrite", allowWrite); err != nil {
 		return nil, err
 	}
+	p.AllowWrite = p.dropPlantedLinks(writeEntries, p.AllowWrite)
 	if len(refused) > 0 {
 		rest := "the server can write only its private /tmp"
 		if len(p.AllowWrite) > 0 {
@@ -289,6 +294,80 @@ func globBase(paths []string) string {
 		return dir[:i]
 	}
 	return "/"
+}
+
+// writeEntry is one allowWrite entry as written and what it resolved to.
+type writeEntry struct {
+	raw   string
+	paths []string
+}
+
+// dropPlantedLinks removes the allowWrite entries that reach their target
+// through a symlink lying inside a writable root. An earlier sandboxed run
+// could have planted that link (ln -s ~ ./cache with allowWrite
+// [".", "./cache"]) to choose what this launch makes writable; the user
+// meant the directory, not wherever a link points today. Naming the target
+// itself in the settings still works.
+func (p *Policy) dropPlantedLinks(entries []writeEntry, roots []string) []string {
+	drop := map[string]bool{}
+	for _, e := range entries {
+		link := p.linkOnPath(e.raw)
+		if link == "" {
+			continue
+		}
+		parent := realPath(filepath.Dir(link))
+		for _, w := range roots {
+			if under(parent, w) {
+				p.Notices = append(p.Notices, fmt.Sprintf("filesystem.allowWrite %q not made writable: it goes through the symlink %s, which lies in the writable %s, where a sandboxed server could have planted it; name the target directory itself in the settings", e.raw, link, w))
+				for _, path := range e.paths {
+					drop[path] = true
+				}
+				break
+			}
+		}
+	}
+	if len(drop) == 0 {
+		return roots
+	}
+	var out []string
+	for _, w := range roots {
+		if !drop[w] {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+// linkOnPath returns the first symlink met on the way to the path a
+// settings entry names (~ and relative paths expanded, globs left alone),
+// or "".
+func (p *Policy) linkOnPath(raw string) string {
+	path := raw
+	switch {
+	case path == "~":
+		path = p.Home
+	case strings.HasPrefix(path, "~/"):
+		path = filepath.Join(p.Home, path[2:])
+	}
+	if !filepath.IsAbs(path) {
+		path = filepath.Join(p.Cwd, path)
+	}
+	path = filepath.Clean(path)
+	cur := "/"
+	for _, c := range strings.Split(strings.TrimPrefix(path, "/"), "/") {
+		if c == "" || hasGlobMeta(c) {
+			return ""
+		}
+		cur = filepath.Join(cur, c)
+		st, err := os.Lstat(cur)
+		if err != nil {
+			return ""
+		}
+		if st.Mode()&os.ModeSymlink != 0 {
+			return cur
+		}
+	}
+	return ""
 }
 
 // settingsFileNotices warns about settings files that someone other than

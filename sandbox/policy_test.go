@@ -259,3 +259,45 @@ func TestMandatoryPathsFoundUnderABroadRoot(t *testing.T) {
 		t.Errorf("read-only mounts with allowWrite / (-want +got):\n%s", diff)
 	}
 }
+
+// TestPlantedSymlinkDoesNotChooseAllowWrite: a link inside the writable
+// project (planted by an earlier run) must not decide what a later launch
+// makes writable; a link outside any writable root is followed as before.
+func TestPlantedSymlinkDoesNotChooseAllowWrite(t *testing.T) {
+	root := t.TempDir()
+	home := filepath.Join(root, "home")
+	project := filepath.Join(home, "project")
+	elsewhere := filepath.Join(root, "data")
+	victim := filepath.Join(root, "victim") // e.g. another project of the user
+	for _, d := range []string{project, elsewhere, victim} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Symlink(victim, filepath.Join(project, "cache")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(elsewhere, filepath.Join(root, "data-link")); err != nil {
+		t.Fatal(err)
+	}
+	s, err := ParseSettings("s.json", []byte(`{"filesystem": {"allowWrite": [".", "./cache", "`+filepath.Join(root, "data-link")+`"]}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := Resolve(s, "s.json", project, home)
+	if err != nil {
+		t.Fatal(err)
+	}
+	realProject, _ := filepath.EvalSymlinks(project)
+	realVictim, _ := filepath.EvalSymlinks(victim)
+	realElsewhere, _ := filepath.EvalSymlinks(elsewhere)
+	if containsPath(p.AllowWrite, realVictim) {
+		t.Errorf("allowWrite %v makes the link's target writable through the planted link", p.AllowWrite)
+	}
+	if !containsPath(p.AllowWrite, realProject) || !containsPath(p.AllowWrite, realElsewhere) {
+		t.Errorf("allowWrite %v lost the project or the link outside writable roots", p.AllowWrite)
+	}
+	if !strings.Contains(strings.Join(p.Notices, "\n"), "could have planted it") {
+		t.Errorf("no notice about the planted link: %q", p.Notices)
+	}
+}
