@@ -44,8 +44,8 @@ func bwrapArgs(p *Policy, mounts []Mount, dataFD func() int) []string {
 		a = append(a, "--proc", "/proc")
 	}
 	// A private, empty /tmp that exists (TMPDIR points at it) and vanishes
-	// with the sandbox.
-	a = append(a, "--tmpfs", "/tmp")
+	// with the sandbox, of bounded size: its pages are host RAM.
+	a = append(a, tmpfsArgs(int64(p.Limits.Effective().TmpMB)*mib)...)
 	var remount []string
 	for i, m := range mounts {
 		switch m.Access {
