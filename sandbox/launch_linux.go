@@ -140,6 +140,7 @@ func Start(spec Spec) (*Process, error) {
 		return nil, &UnavailableError{Reason: "starting bubblewrap: " + err.Error()}
 	}
 	proc := &Process{cmd: cmd, ready: readyR, status: statusR, net: netHost, Mounts: mounts, limits: limits}
+	limits.noteHostTmp(mounts)
 	if n := limits.enforce.notice(); n != "" {
 		proc.Notices = append(proc.Notices, n)
 	}

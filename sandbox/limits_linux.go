@@ -56,6 +56,21 @@ func setupLimits(l Limits, bwrap string) (*limitSetup, error) {
 	return s, nil
 }
 
+// noteHostTmp records that the /tmp size does not apply when a writable
+// mount puts the host's /tmp (or the whole disk) in place of the private
+// one.
+func (s *limitSetup) noteHostTmp(mounts []Mount) {
+	if s.enforce.TmpBytes == 0 {
+		return
+	}
+	for _, m := range mounts {
+		if m.Access == ReadWrite && under("/tmp", m.Path) {
+			s.enforce.Unenforced = append(s.enforce.Unenforced, "/tmp is the host's (filesystem.allowWrite covers "+m.Path+"), so tmpMB does not apply")
+			return
+		}
+	}
+}
+
 // helperArgs are the __exec options for the limits. addFile passes a file
 // into the sandbox and returns its descriptor number there.
 func (s *limitSetup) helperArgs(addFile func(*os.File) int) []string {

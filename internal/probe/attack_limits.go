@@ -66,11 +66,17 @@ func init() {
 				if text, ok := b.run(b.n); ok {
 					escaped = append(escaped, text)
 				} else {
-					stopped = append(stopped, text)
+					// The counts only (the reasons are long): one short line.
+					count, _, _ := strings.Cut(text, ": ")
+					stopped = append(stopped, count)
 				}
 			}
 			if len(escaped) > 0 {
 				return mcp.NewToolResultText("ESCAPED: " + strings.Join(escaped, "; ")), nil
+			}
+			if req.GetInt("memoryMB", 0) > 0 && !inSandboxCgroup("memory") {
+				// Stopped, but only per process (RLIMIT_DATA): say so.
+				stopped = append([]string{"memory per process only"}, stopped...)
 			}
 			return mcp.NewToolResultError(strings.Join(stopped, "; ")), nil
 		})
@@ -283,4 +289,17 @@ func leaveCgroup() (string, bool) {
 		return "no cgroup filesystem visible", false
 	}
 	return strings.Join(errs, "; "), false
+}
+
+// inSandboxCgroup reports whether this process is in a cgroup srt-mcp made
+// for the sandbox (cgroup_linux.go names them srt-mcp-PID-N).
+func inSandboxCgroup(controller string) bool {
+	data, _ := os.ReadFile("/proc/self/cgroup")
+	for _, line := range strings.Split(string(data), "\n") {
+		f := strings.SplitN(line, ":", 3)
+		if len(f) == 3 && f[1] == controller && strings.Contains(f[2], "/srt-mcp-") {
+			return true
+		}
+	}
+	return false
 }
