@@ -63,8 +63,8 @@ func bwrapArgs(p *Policy, mounts []Mount, dataFD func() int) []string {
 		a = append(a, "--ro-bind-try", knob, knob) // -try: a kernel without SYSRQ has no sysrq-trigger
 	}
 	// A private, empty /tmp that exists (TMPDIR points at it) and vanishes
-	// with the sandbox.
-	a = append(a, "--tmpfs", "/tmp")
+	// with the sandbox, of bounded size: its pages are host RAM.
+	a = append(a, tmpfsArgs(int64(p.Limits.Effective().TmpMB)*mib)...)
 	var remount []string
 	for i, m := range mounts {
 		switch m.Access {

@@ -26,6 +26,7 @@ func RunHelper(args []string) int {
 		return ExitSandbox
 	}
 	var opt SeccompOptions
+	var limits helperLimits
 	observe := false
 	for len(args) > 0 && args[0] != "--" {
 		switch args[0] {
@@ -35,6 +36,14 @@ func RunHelper(args []string) int {
 			opt.AllowListen = true
 		case "--observe":
 			observe = true
+		case "--cgroup", "--nproc", "--data":
+			if len(args) < 2 {
+				return fail(fmt.Errorf("%s needs a value", args[0]))
+			}
+			if err := limits.flag(args[0], args[1]); err != nil {
+				return fail(err)
+			}
+			args = args[1:]
 		default:
 			return fail(fmt.Errorf("unknown option %q", args[0]))
 		}
@@ -57,6 +66,10 @@ func RunHelper(args []string) int {
 	// shim sees it close at exec).
 	if err := unix.CloseRange(3, ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err != nil {
 		return fail(fmt.Errorf("close_range: %w", err))
+	}
+	// Resource limits before anything of the server can run (limits_linux.go).
+	if err := limits.apply(); err != nil {
+		return fail(err)
 	}
 	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
 		return fail(fmt.Errorf("prctl(PR_SET_NO_NEW_PRIVS): %w", err))

@@ -30,6 +30,8 @@ type Process struct {
 	h       *Handover
 	// Mounts is unused on macOS (the profile is the plan).
 	Mounts []Mount
+	// Notices are facts about this launch for stderr.
+	Notices []string
 }
 
 // Start runs the server under sandbox-exec.
@@ -60,6 +62,11 @@ func Start(spec Spec) (*Process, error) {
 	profile := SeatbeltProfile(spec.Policy, SeatbeltOptions{Tag: tag, HTTPPort: httpPort, SOCKSPort: socksPort, TempDir: tmp})
 
 	p := &Process{tmp: tmp, h: &Handover{HTTP: httpLn, SOCKS: socksLn, Secret: secret}}
+	// Seatbelt has no resource controls and the macOS backend sets no
+	// rlimits yet: say so rather than pretend.
+	if l := spec.Policy.Limits.Effective(); l != (Limits{}) {
+		p.Notices = append(p.Notices, "resource limits (srtMcp.limits) are not enforced on macOS")
+	}
 	cleanup := func() {
 		httpLn.Close()
 		socksLn.Close()

@@ -31,6 +31,11 @@ type Process struct {
 	// observed accesses.
 	Mounts  []Mount
 	initPID int // host PID of the sandbox's PID 1 (bwrap's init)
+
+	// Notices are facts about this launch for stderr (limits the machine
+	// cannot enforce).
+	Notices []string
+	limits  *limitSetup
 }
 
 // Start launches the server inside bubblewrap. It returns once bwrap runs;
@@ -93,6 +98,18 @@ func Start(spec Spec) (*Process, error) {
 	mounts := spec.Policy.Mounts()
 	args := bwrapArgs(spec.Policy, mounts, nextData)
 	args = append(args, "/proc/self/fd/"+strconv.Itoa(fdSelf), HelperCommand)
+	limits, err := setupLimits(spec.Policy.Limits.Effective(), bwrap)
+	if err != nil {
+		statusR.Close()
+		readyR.Close()
+		netHost.Close()
+		return nil, &UnavailableError{Reason: "resource limits: " + err.Error(), Fix: "set srtMcp.limits.processes and srtMcp.limits.memoryMB to 0 to start without them"}
+	}
+	defer limits.closeFiles()
+	args = append(args, limits.helperArgs(func(f *os.File) int {
+		extra = append(extra, f)
+		return 3 + len(extra) - 1 // ExtraFiles[i] is descriptor 3+i
+	})...)
 	if spec.Policy.Network.AllowAllUnixSockets {
 		args = append(args, "--allow-unix-sockets")
 	}
@@ -119,9 +136,15 @@ func Start(spec Spec) (*Process, error) {
 		statusR.Close()
 		readyR.Close()
 		netHost.Close()
+		limits.release()
 		return nil, &UnavailableError{Reason: "starting bubblewrap: " + err.Error()}
 	}
-	return &Process{cmd: cmd, ready: readyR, status: statusR, net: netHost, Mounts: mounts}, nil
+	proc := &Process{cmd: cmd, ready: readyR, status: statusR, net: netHost, Mounts: mounts, limits: limits}
+	limits.noteHostTmp(mounts)
+	if n := limits.enforce.notice(); n != "" {
+		proc.Notices = append(proc.Notices, n)
+	}
+	return proc, nil
 }
 
 // Handover blocks until the helper has sent its descriptors, or is gone.
@@ -206,6 +229,9 @@ func (p *Process) Ready() error {
 func (p *Process) Wait() int {
 	err := p.cmd.Wait()
 	p.status.Close()
+	// bwrap has exited, and with its PID namespace every process of the
+	// sandbox: the cgroups are empty.
+	p.limits.release()
 	return exitStatus(err)
 }
 

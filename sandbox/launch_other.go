@@ -8,7 +8,10 @@ import (
 )
 
 // Process is a running sandbox. On this platform none can be started.
-type Process struct{ Mounts []Mount }
+type Process struct {
+	Mounts  []Mount
+	Notices []string
+}
 
 // Start fails closed: there is no backend for this platform.
 func Start(spec Spec) (*Process, error) {

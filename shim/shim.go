@@ -126,6 +126,9 @@ func Run(opt Options) int {
 		errR.Close()
 		return FailClosed(opt.Stdin, opt.Stdout, stderr, err, sandbox.ExitSandbox)
 	}
+	for _, n := range proc.Notices {
+		fmt.Fprintf(stderr, "srt-mcp: note: %s\n", n)
+	}
 
 	traceDir := opt.TraceDir
 	if traceDir == "" {

@@ -387,6 +387,16 @@ func selftest(settingsFile, profile string) ([]selftestRow, string, error) {
 			rows = append(rows, row)
 			return nil
 		},
+		func() error {
+			// Real bombs, bounded just past each ceiling: a limit that holds
+			// stops them there; a missing one lets them finish at that size.
+			lim := selftestLimits(settings)
+			return check("resource limits (processes, memory, /tmp size)", "resource_limits", map[string]any{
+				"processes": past(lim.Processes, sandbox.DefaultProcesses, 64),
+				"memoryMB":  past(lim.MemoryMB, sandbox.DefaultMemoryMB, 256),
+				"tmpMB":     past(lim.TmpMB, sandbox.DefaultTmpMB, 64),
+			}, errored, "srtMcp.limits.processes, memoryMB or tmpMB is 0 (no limit), filesystem.allowWrite covers /tmp (the host's /tmp replaces the private one), or srt-mcp runs as root without a writable cgroup pids controller (RLIMIT_NPROC does not bind root)")
+		},
 	}
 	for _, f := range checks {
 		if err := f(); err != nil {
@@ -423,4 +433,22 @@ func startProbeIn(ctx context.Context, w *workspace, dir string, srtArgs []strin
 		return nil, fmt.Errorf("%w\n%s", err, log.String())
 	}
 	return c, nil
+}
+
+// selftestLimits are the resource limits of the policy under test.
+func selftestLimits(settings []byte) sandbox.Limits {
+	s, err := sandbox.ParseSettings("selftest", settings)
+	if err != nil {
+		return sandbox.LimitSettings{}.Effective()
+	}
+	return s.SrtMCP.Limits.Effective()
+}
+
+// past is the size of a bounded bomb: margin beyond the limit, or beyond
+// the default when there is no limit (so the bomb stays bounded).
+func past(limit, def, margin int) int {
+	if limit <= 0 {
+		limit = def
+	}
+	return limit + margin
 }

@@ -52,6 +52,7 @@ var allProtections = []string{
 	"ptrace of a host process", "terminal injection (TIOCSTI)", "privilege gain via setuid",
 	"rewriting the settings file in use", "reading an MCP client config (~/.claude.json)",
 	"working-directory rule (server started in / or ~)", "writable home / persistence points (~/.bashrc, ~/.local/bin)",
+	"resource limits (processes, memory, /tmp size)",
 }
 
 func TestSelftestDefaultPolicyHolds(t *testing.T) {
