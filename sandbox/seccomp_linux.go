@@ -21,6 +21,10 @@ type SeccompOptions struct {
 	// namespace nobody but itself could connect, so a listener has no
 	// legitimate client unless the policy says the server needs one.
 	AllowListen bool
+	// AllowPtrace (srtMcp.allowPtrace) leaves ptrace(2), process_vm_readv,
+	// process_vm_writev, process_madvise and pidfd_getfd alone, for
+	// debuggers and profilers of the server's own children.
+	AllowPtrace bool
 }
 
 // seccomp_data offsets (include/uapi/linux/seccomp.h); argument words are
@@ -81,6 +85,17 @@ func seccompProgram(opt SeccompOptions) ([]bpf.Instruction, error) {
 		retAllow,
 	}
 	rules = append(rules, rule{unix.SYS_UNSHARE, newUser}, rule{unix.SYS_CLONE, newUser})
+	if !opt.AllowPtrace {
+		// The calls that act on another process's memory or descriptors.
+		// Every process of the sandbox carries this filter (the helper,
+		// PID 1, installs it on all its threads before it starts the
+		// server), so with allowPtrace a server only reaches processes as
+		// confined as itself; the helper is also non-dumpable, which keeps
+		// even a tracing server out of it.
+		for _, nr := range []uint32{unix.SYS_PTRACE, unix.SYS_PROCESS_VM_READV, unix.SYS_PROCESS_VM_WRITEV, unix.SYS_PROCESS_MADVISE, unix.SYS_PIDFD_GETFD} {
+			rules = append(rules, rule{nr, []bpf.Instruction{retErrno(unix.EPERM)}})
+		}
+	}
 	// clone3 passes its flags in memory BPF cannot read; ENOSYS makes libc
 	// fall back to clone(2), which is checked above. io_uring can open
 	// sockets (IORING_OP_SOCKET) without going through socket(2); ENOSYS
@@ -115,10 +130,11 @@ var auditArch = map[string]uint32{
 	"arm64": unix.AUDIT_ARCH_AARCH64,
 }
 
-// installSeccomp loads the enforcing filter on the calling thread, which
-// must already have no_new_privs. The caller must hold runtime.LockOSThread
-// and exec from the same thread: the filter is per thread and survives
-// execve.
+// installSeccomp loads the enforcing filter, which must already have
+// no_new_privs, on every thread of the process (TSYNC): the helper stays in
+// the sandbox as its PID 1, and none of its threads may run unfiltered
+// while the server is there. A filter installed earlier on the calling
+// thread alone (the observing one) is synchronised with it.
 func installSeccomp(opt SeccompOptions) error {
 	insns, err := seccompProgram(opt)
 	if err != nil {
@@ -133,8 +149,13 @@ func installSeccomp(opt SeccompOptions) error {
 		filter[i] = unix.SockFilter{Code: r.Op, Jt: r.Jt, Jf: r.Jf, K: r.K}
 	}
 	prog := unix.SockFprog{Len: uint16(len(filter)), Filter: &filter[0]}
-	if _, _, errno := unix.RawSyscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, 0, uintptr(unsafe.Pointer(&prog))); errno != 0 {
-		return fmt.Errorf("seccomp(SECCOMP_SET_MODE_FILTER): %w", errno)
+	tid, _, errno := unix.RawSyscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, unix.SECCOMP_FILTER_FLAG_TSYNC, uintptr(unsafe.Pointer(&prog)))
+	if errno != 0 {
+		return fmt.Errorf("seccomp(SECCOMP_SET_MODE_FILTER, TSYNC): %w", errno)
+	}
+	if tid != 0 {
+		// TSYNC's other failure: the ID of a thread it could not filter.
+		return fmt.Errorf("seccomp(SECCOMP_SET_MODE_FILTER, TSYNC): thread %d could not be filtered", tid)
 	}
 	runtime.KeepAlive(filter)
 	return nil

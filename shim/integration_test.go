@@ -549,6 +549,9 @@ func TestSignalsReachServer(t *testing.T) {
 		{syscall.SIGTERM, `trap 'echo got-signal >&2; exit 42' TERM; echo ready >&2; while :; do sleep 0.05; done`, 42},
 		{syscall.SIGINT, `echo ready >&2; exec sleep 1000`, 128 + int(syscall.SIGINT)},
 		{syscall.SIGHUP, `echo ready >&2; exec sleep 1000`, 128 + int(syscall.SIGHUP)},
+		// No handler: SIGTERM's default action still applies, because the
+		// server is not the PID namespace's init (srt-mcp's helper is).
+		{syscall.SIGTERM, `echo ready >&2; exec sleep 1000`, 128 + int(syscall.SIGTERM)},
 	} {
 		t.Run(tc.sig.String(), func(t *testing.T) {
 			r := startRaw(t, w.project, w.env(), "--", "sh", "-c", tc.script)

@@ -1,0 +1,143 @@
+package e2e
+
+import (
+	"bufio"
+	"net"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Escape tests for issue 11, items 1-3: the other processes of the
+// sandbox, socket families, kernel keyrings.
+
+// hostSocket listens on a unix socket inside the world (visible, read-only,
+// in the sandbox) that anybody may connect to, like an ssh-agent or
+// docker.sock the user's account can reach.
+func hostSocket(t *testing.T, w *World) (string, *net.UnixListener) {
+	t.Helper()
+	path := filepath.Join(w.Root, "agent.sock")
+	l, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	if err := os.Chmod(path, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	return path, l
+}
+
+// noConnection fails the test if anything connected to l. A unix connect()
+// completes when the connection is queued on the listener, so after the
+// attacking call has returned, a connection is either pending or never was.
+func noConnection(t *testing.T, l *net.UnixListener) {
+	t.Helper()
+	l.SetDeadline(time.Now())
+	c, err := l.Accept()
+	if err != nil {
+		return
+	}
+	defer c.Close()
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	line, _ := bufio.NewReader(c).ReadString('\n')
+	t.Errorf("ESCAPE: a process in the sandbox connected to the host socket and said %q", line)
+}
+
+// TestEscapePtraceSandboxInit performs the whole chain: the server
+// ptraces the sandbox's other processes (PID 1, an orphan reparented to
+// it), makes one of them call socket(AF_UNIX) with injected registers,
+// takes the descriptor with pidfd_getfd and connects it to a host socket.
+// Before the fix PID 1 was bwrap's init, which has no seccomp filter, and
+// the connection arrived.
+func TestEscapePtraceSandboxInit(t *testing.T) {
+	if runtime.GOARCH != "amd64" {
+		t.Skip("the register injection is written for amd64; TestEscapeSandboxProcessPrimitives covers the steps")
+	}
+	ForEachUser(t, func(t *testing.T, u User) {
+		w := NewWorld(t, u)
+		sock, l := hostSocket(t, w)
+		s := w.Connect(t)
+		s.Call(t, "spawn_orphan", nil)
+		text := s.MustBlock(t, "inject socket(AF_UNIX) into a sandbox process and connect it to a host socket",
+			"attack_init_socket", map[string]any{"path": sock})
+		noConnection(t, l)
+		if !strings.Contains(text, "pid 1 ") {
+			t.Errorf("the attack did not try PID 1: %s", text)
+		}
+	})
+}
+
+// TestEscapeSandboxProcessPrimitives tries each step of the chain on its
+// own against PID 1 and against a sibling (a process orphaned to PID 1,
+// so not the server's descendant): ptrace attach, /proc/PID/mem opened
+// for writing, pidfd_getfd, process_vm_readv, and reading bwrap's argv in
+// /proc/1/cmdline.
+func TestEscapeSandboxProcessPrimitives(t *testing.T) {
+	ForEachUser(t, func(t *testing.T, u User) {
+		w := NewWorld(t, u)
+		w.Write(t, "home/.aws/credentials", "[default]\n")
+		s := w.Connect(t)
+		orphan, failed := s.Call(t, "spawn_orphan", nil)
+		if failed {
+			t.Fatalf("spawn_orphan: %s", orphan)
+		}
+		for _, pid := range []string{"1", orphan} {
+			n, _ := strconv.Atoi(pid)
+			for _, tool := range []string{"attack_ptrace", "attack_pidfd_getfd", "attack_vm_readv"} {
+				s.MustBlock(t, tool+" on pid "+pid, tool, map[string]any{"pid": n})
+			}
+		}
+		// PID 1 is not the server's and is non-dumpable. The orphan's
+		// /proc/PID/mem stays open to the server, as its own children's
+		// do: it was the server's child and carries the same filter (below),
+		// so rewriting it gains nothing.
+		s.MustBlock(t, "open /proc/1/mem read-write", "attack_proc_mem", map[string]any{"pid": 1})
+		// No process in the sandbox runs without the filter.
+		out, status := s.Run(t, "sh", "-c", "grep -H '^Seccomp:' /proc/[0-9]*/status")
+		if status != 0 {
+			t.Fatalf("reading Seccomp lines: %s", out)
+		}
+		for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+			if !strings.HasSuffix(line, "\t2") {
+				t.Errorf("ESCAPE: a process in the sandbox runs without the seccomp filter: %s", line)
+			}
+		}
+		if !strings.Contains(out, "/proc/1/status") || !strings.Contains(out, "/proc/"+orphan+"/status") {
+			t.Errorf("PID 1 or the orphan missing from the Seccomp lines:\n%s", out)
+		}
+		text := s.MustBlock(t, "read the sandbox's arguments in /proc/1/cmdline", "attack_init_cmdline", nil)
+		if strings.Contains(text, ".aws") || strings.Contains(text, ".ssh") {
+			t.Errorf("ESCAPE: /proc/1/cmdline names credential files: %s", text)
+		}
+	})
+}
+
+// TestAllowPtraceTracesOwnChild: with srtMcp.allowPtrace a debugger works
+// on the server's own children, and PID 1 still cannot be attached to.
+func TestAllowPtraceTracesOwnChild(t *testing.T) {
+	ForEachUser(t, func(t *testing.T, u User) {
+		w := NewWorld(t, u)
+		settings := w.Settings(t, `{"filesystem": {"allowWrite": ["."]}, "srtMcp": {"allowPtrace": true}}`)
+		s := w.Connect(t, "--settings", settings)
+		if text, failed := s.Call(t, "ptrace_child", nil); failed {
+			t.Errorf("allowPtrace: ptrace of the server's own child refused: %s", text)
+		}
+		for _, tool := range []string{"attack_ptrace", "attack_proc_mem", "attack_pidfd_getfd", "attack_vm_readv"} {
+			s.MustBlock(t, tool+" on pid 1 with allowPtrace", tool, map[string]any{"pid": 1})
+		}
+	})
+}
+
+// TestDefaultRefusesPtraceOfOwnChild: without allowPtrace even the
+// server's own children cannot be traced.
+func TestDefaultRefusesPtraceOfOwnChild(t *testing.T) {
+	ForEachUser(t, func(t *testing.T, u User) {
+		s := NewWorld(t, u).Connect(t)
+		s.MustBlock(t, "ptrace of the server's own child", "ptrace_child", nil)
+	})
+}
