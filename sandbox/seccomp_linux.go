@@ -14,7 +14,8 @@ type SeccompOptions struct {
 	// AllowUnixSockets leaves socket(AF_UNIX, ...) alone. By default it fails
 	// with EPERM: the read-only view of / still shows host sockets such as
 	// /var/run/docker.sock, and connecting to one is a full escape.
-	// socketpair(2) stays allowed: it cannot reach anything outside.
+	// socketpair(AF_UNIX) stays allowed: it cannot reach anything outside.
+	// Every other family is refused whatever this says (socketRule).
 	AllowUnixSockets bool
 	// AllowListen leaves listen(2) alone (network.allowLocalBinding). By
 	// default a server cannot accept connections: inside its own network
@@ -34,6 +35,7 @@ const (
 	offArch = 4
 	offArg0 = 16
 	offArg1 = 24
+	offArg2 = 32
 )
 
 func retErrno(errno unix.Errno) bpf.Instruction {
@@ -54,14 +56,16 @@ func seccompProgram(opt SeccompOptions) ([]bpf.Instruction, error) {
 		nr   uint32
 		body []bpf.Instruction
 	}
-	var rules []rule
-	if !opt.AllowUnixSockets {
-		rules = append(rules, rule{unix.SYS_SOCKET, []bpf.Instruction{
+	rules := []rule{
+		{unix.SYS_SOCKET, socketRule(opt.AllowUnixSockets)},
+		// A socketpair is connected to itself only: harmless for AF_UNIX,
+		// and no other family has a use for it.
+		{unix.SYS_SOCKETPAIR, []bpf.Instruction{
 			bpf.LoadAbsolute{Off: offArg0, Size: 4},
 			bpf.JumpIf{Cond: bpf.JumpEqual, Val: unix.AF_UNIX, SkipFalse: 1},
-			retErrno(unix.EPERM),
 			retAllow,
-		}})
+			retErrno(unix.EAFNOSUPPORT),
+		}},
 	}
 	if !opt.AllowListen {
 		rules = append(rules, rule{unix.SYS_LISTEN, []bpf.Instruction{retErrno(unix.EPERM)}})
@@ -123,6 +127,35 @@ func seccompProgram(opt SeccompOptions) ([]bpf.Instruction, error) {
 		prog = append(prog, r.body...)
 	}
 	return append(prog, retAllow), nil
+}
+
+// socketRule is the allow-list of socket families: IPv4 and IPv6 (the
+// proxies are reached over loopback; the network namespace has nothing
+// else), route netlink (programs list their addresses with it), and
+// AF_UNIX only when allowAllUnixSockets says so (EPERM otherwise, as
+// before). Everything else fails with EAFNOSUPPORT, which programs treat
+// as "this kernel has no such family": AF_VSOCK above all, whose port space
+// is shared with the host and its hypervisor, but also packet, bluetooth,
+// the crypto API and the other netlink protocols (audit, uevents, ...),
+// all kernel surface no server needs. The family and protocol are ints:
+// the kernel reads the low 32 bits, the ones loaded here.
+func socketRule(allowUnix bool) []bpf.Instruction {
+	unixAction := retErrno(unix.EPERM)
+	if allowUnix {
+		unixAction = retAllow
+	}
+	return []bpf.Instruction{
+		/* 0 */ bpf.LoadAbsolute{Off: offArg0, Size: 4},
+		/* 1 */ bpf.JumpIf{Cond: bpf.JumpEqual, Val: unix.AF_INET, SkipTrue: 7},
+		/* 2 */ bpf.JumpIf{Cond: bpf.JumpEqual, Val: unix.AF_INET6, SkipTrue: 6},
+		/* 3 */ bpf.JumpIf{Cond: bpf.JumpEqual, Val: unix.AF_UNIX, SkipTrue: 4},
+		/* 4 */ bpf.JumpIf{Cond: bpf.JumpEqual, Val: unix.AF_NETLINK, SkipFalse: 2},
+		/* 5 */ bpf.LoadAbsolute{Off: offArg2, Size: 4},
+		/* 6 */ bpf.JumpIf{Cond: bpf.JumpEqual, Val: unix.NETLINK_ROUTE, SkipTrue: 2},
+		/* 7 */ retErrno(unix.EAFNOSUPPORT),
+		/* 8 */ unixAction,
+		/* 9 */ retAllow,
+	}
 }
 
 var auditArch = map[string]uint32{

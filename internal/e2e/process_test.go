@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // Escape tests for issue 11, items 1-3: the other processes of the
@@ -139,5 +141,51 @@ func TestDefaultRefusesPtraceOfOwnChild(t *testing.T) {
 	ForEachUser(t, func(t *testing.T, u User) {
 		s := NewWorld(t, u).Connect(t)
 		s.MustBlock(t, "ptrace of the server's own child", "ptrace_child", nil)
+	})
+}
+
+// TestEscapeSocketFamilies: only the families a server needs can be
+// created; vsock (shared with the host), packet, bluetooth, crypto and
+// non-route netlink cannot.
+func TestEscapeSocketFamilies(t *testing.T) {
+	type sock struct {
+		name            string
+		domain, typ, pr int
+		pair            bool
+	}
+	refused := []sock{
+		{"AF_VSOCK", unix.AF_VSOCK, unix.SOCK_STREAM, 0, false},
+		{"AF_PACKET", unix.AF_PACKET, unix.SOCK_DGRAM, 0, false},
+		{"AF_BLUETOOTH", unix.AF_BLUETOOTH, unix.SOCK_RAW, 0, false},
+		{"AF_ALG", unix.AF_ALG, unix.SOCK_SEQPACKET, 0, false},
+		{"AF_NETLINK audit", unix.AF_NETLINK, unix.SOCK_RAW, unix.NETLINK_AUDIT, false},
+		{"AF_NETLINK uevent", unix.AF_NETLINK, unix.SOCK_DGRAM, unix.NETLINK_KOBJECT_UEVENT, false},
+		{"AF_UNIX", unix.AF_UNIX, unix.SOCK_STREAM, 0, false},
+		{"socketpair AF_INET", unix.AF_INET, unix.SOCK_STREAM, 0, true},
+		{"socketpair AF_VSOCK", unix.AF_VSOCK, unix.SOCK_STREAM, 0, true},
+	}
+	allowed := []sock{
+		{"AF_INET", unix.AF_INET, unix.SOCK_STREAM, 0, false},
+		{"AF_INET6", unix.AF_INET6, unix.SOCK_DGRAM, 0, false},
+		{"AF_NETLINK route", unix.AF_NETLINK, unix.SOCK_RAW, unix.NETLINK_ROUTE, false},
+		{"socketpair AF_UNIX", unix.AF_UNIX, unix.SOCK_STREAM, 0, true},
+	}
+	args := func(s sock) map[string]any {
+		return map[string]any{"domain": s.domain, "type": s.typ, "protocol": s.pr, "pair": s.pair}
+	}
+	ForEachUser(t, func(t *testing.T, u User) {
+		s := NewWorld(t, u).Connect(t)
+		for _, c := range refused {
+			s.MustBlock(t, "create a "+c.name+" socket", "attack_socket_family", args(c))
+		}
+		for _, c := range allowed {
+			if text, failed := s.Call(t, "attack_socket_family", args(c)); failed {
+				t.Errorf("%s refused, but servers need it: %s", c.name, text)
+			}
+		}
+		// A program that lists its addresses (route netlink) still works.
+		if out, status := s.Run(t, "ip", "-o", "addr"); status != 0 || !strings.Contains(out, "lo") {
+			t.Errorf("ip addr inside: status %d\n%s", status, out)
+		}
 	})
 }
