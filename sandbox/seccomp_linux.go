@@ -89,6 +89,12 @@ func seccompProgram(opt SeccompOptions) ([]bpf.Instruction, error) {
 		retAllow,
 	}
 	rules = append(rules, rule{unix.SYS_UNSHARE, newUser}, rule{unix.SYS_CLONE, newUser})
+	// Kernel keyrings are not namespaced: the session keyring inherited
+	// from the host (and, as root, the user keyring) holds the host's keys,
+	// and request_key can run host helpers. No MCP server needs them.
+	for _, nr := range []uint32{unix.SYS_KEYCTL, unix.SYS_ADD_KEY, unix.SYS_REQUEST_KEY} {
+		rules = append(rules, rule{nr, []bpf.Instruction{retErrno(unix.EPERM)}})
+	}
 	if !opt.AllowPtrace {
 		// The calls that act on another process's memory or descriptors.
 		// Every process of the sandbox carries this filter (the helper,

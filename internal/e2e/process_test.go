@@ -189,3 +189,28 @@ func TestEscapeSocketFamilies(t *testing.T) {
 		}
 	})
 }
+
+// TestEscapeKeyrings puts a secret in a fresh session keyring on the host,
+// starts srt-mcp with it (as a login session would hand it down), and
+// tries to read it from inside, to add a key and to request one.
+func TestEscapeKeyrings(t *testing.T) {
+	ForEachUser(t, func(t *testing.T, u User) {
+		// The session keyring belongs to this thread's credentials: join a
+		// new one on a locked thread and start srt-mcp from it (fork copies
+		// the thread's credentials). The thread is never unlocked, so the
+		// runtime discards it with this goroutine.
+		runtime.LockOSThread()
+		if _, err := unix.KeyctlJoinSessionKeyring("srt-mcp-e2e"); err != nil {
+			t.Skipf("no keyrings on this kernel: %v", err)
+		}
+		if _, err := unix.AddKey("user", "srt-mcp-e2e-secret", []byte("KEYRING-SECRET"), unix.KEY_SPEC_SESSION_KEYRING); err != nil {
+			t.Fatal(err)
+		}
+		w := NewWorld(t, u)
+		s := w.Connect(t)
+		text := s.MustBlock(t, "read the session keyring", "attack_keyring", nil)
+		if strings.Contains(text, "KEYRING-SECRET") {
+			t.Errorf("ESCAPE: the session key was read: %s", text)
+		}
+	})
+}
