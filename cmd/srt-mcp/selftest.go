@@ -269,6 +269,23 @@ func selftest(settingsFile string) ([]selftestRow, string, error) {
 					return !failed && strings.Contains(text, "NoNewPrivs:\t1") && strings.Contains(text, "CapEff:\t0000000000000000")
 				}, "no_new_privs is off or capabilities were kept")
 		},
+		func() error {
+			// A sibling: a process orphaned to PID 1, not the server's
+			// descendant. Without one, PID 1 is still attacked.
+			if _, _, err := callTool(ctx, c, "spawn_orphan", nil); err != nil {
+				return err
+			}
+			return check("ptrace of a process in the sandbox (PID 1 and a sibling)", "attack_ptrace", map[string]any{"pid": 0}, errored,
+				"srtMcp.allowPtrace is on, or the sandbox's PID 1 is not srt-mcp's filtered helper")
+		},
+		func() error {
+			return check("foreign socket families (vsock, packet, netlink audit)", "attack_socket_families", nil, errored,
+				"no setting allows them: the seccomp filter's family allow-list is not applied")
+		},
+		func() error {
+			return check("kernel keyrings", "attack_keyring", nil, errored,
+				"no setting allows them: the seccomp filter does not refuse keyctl, add_key and request_key")
+		},
 	}
 	for _, f := range checks {
 		if err := f(); err != nil {

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -50,6 +51,7 @@ var allProtections = []string{
 	"direct TCP connect bypassing the proxy", "request to an unlisted domain via the proxy", "DNS lookup",
 	"unix socket to a host socket", "visibility of host processes", "signal to a host process",
 	"ptrace of a host process", "terminal injection (TIOCSTI)", "privilege gain via setuid",
+	"ptrace of a process in the sandbox (PID 1 and a sibling)", "foreign socket families (vsock, packet, netlink audit)", "kernel keyrings",
 }
 
 func TestSelftestDefaultPolicyHolds(t *testing.T) {
@@ -80,6 +82,26 @@ func TestSelftestCatchesAWeakPolicy(t *testing.T) {
 	for _, r := range res.Rows {
 		if r.Result == "FAIL" && r.Hint == "" {
 			t.Errorf("%s failed without saying what weakens it", r.Protection)
+		}
+	}
+}
+
+// TestSelftestCatchesAllowPtrace: srtMcp.allowPtrace lets the server trace
+// the sibling it orphaned, and the row says so.
+func TestSelftestCatchesAllowPtrace(t *testing.T) {
+	settings := filepath.Join(testbin.HostTempDir(t), "ptrace.json")
+	os.WriteFile(settings, []byte(`{"filesystem": {"allowWrite": ["."]}, "srtMcp": {"allowPtrace": true}}`), 0o644)
+	res, code := runSelftestBinary(t, "--settings", settings)
+	const row = "ptrace of a process in the sandbox (PID 1 and a sibling)"
+	if got := results(res)[row]; got != "FAIL" || code != 1 {
+		t.Errorf("exit %d, %q = %s, want FAIL", code, row, got)
+	}
+	for _, r := range res.Rows {
+		if r.Protection == row && !strings.Contains(r.Hint, "srtMcp.allowPtrace") {
+			t.Errorf("hint %q does not name srtMcp.allowPtrace", r.Hint)
+		}
+		if r.Protection != row && r.Result != "PASS" {
+			t.Errorf("%s: %s (%s)", r.Protection, r.Result, r.Detail)
 		}
 	}
 }
