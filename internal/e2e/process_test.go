@@ -101,6 +101,7 @@ func TestEscapeSandboxProcessPrimitives(t *testing.T) {
 		// do: it was the server's child and carries the same filter (below),
 		// so rewriting it gains nothing.
 		s.MustBlock(t, "open /proc/1/mem read-write", "attack_proc_mem", map[string]any{"pid": 1})
+		s.MustBlock(t, "reopen PID 1's descriptors through /proc/1/fd", "attack_proc_fd", map[string]any{"pid": 1})
 		// No process in the sandbox runs without the filter.
 		out, status := s.Run(t, "sh", "-c", "grep -H '^Seccomp:' /proc/[0-9]*/status")
 		if status != 0 {

@@ -45,6 +45,10 @@ func init() {
 		func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
 			return result(eachTarget(req.GetInt("pid", 0), "process_vm_readv", vmRead))
 		})
+	register(mcp.NewTool("attack_proc_fd", mcp.WithDescription("Open another process's descriptors again through /proc/PID/fd/N."), pidArg),
+		func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+			return result(eachTarget(req.GetInt("pid", 0), "reopen through /proc/PID/fd", reopenFDs))
+		})
 	register(mcp.NewTool("attack_init_cmdline", mcp.WithDescription("Read /proc/1/cmdline and look for the sandbox's own arguments (bwrap's mounts name the credential files that exist).")),
 		func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
 			data, err := os.ReadFile("/proc/1/cmdline")
@@ -210,4 +214,24 @@ func errText(err error) string {
 		return msg[i+2:]
 	}
 	return msg
+}
+
+// reopenFDs lists /proc/PID/fd and opens each entry: the magic links give
+// a new open file description of whatever the process has open.
+func reopenFDs(pid int) error {
+	dir := "/proc/" + strconv.Itoa(pid) + "/fd"
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	var fails []string
+	for _, e := range entries {
+		f, err := os.Open(dir + "/" + e.Name())
+		if err == nil {
+			f.Close()
+			return nil
+		}
+		fails = append(fails, err.Error())
+	}
+	return fmt.Errorf("listed %d descriptors, opened none: %s", len(entries), strings.Join(fails, "; "))
 }
