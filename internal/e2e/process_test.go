@@ -217,3 +217,33 @@ func TestEscapeKeyrings(t *testing.T) {
 		}
 	})
 }
+
+// TestOrphansAreReaped: a process orphaned inside the sandbox is
+// reparented to PID 1, srt-mcp's helper, which reaps it when it exits. Had
+// the server itself been made PID 1 (bwrap --as-pid-1 with the server
+// exec'd directly), a server that never calls wait, like the probe, would
+// collect zombies until it exits.
+func TestOrphansAreReaped(t *testing.T) {
+	ForEachUser(t, func(t *testing.T, u User) {
+		s := NewWorld(t, u).Connect(t)
+		// The inner sh exits at once, after its parent has: an orphan that
+		// dies.
+		out, status := s.Run(t, "sh", "-c", `sh -c 'exit 0' <&- >&- 2>&- & echo $!`)
+		if status != 0 {
+			t.Fatalf("spawning the orphan: %s", out)
+		}
+		stat := "/proc/" + strings.TrimSpace(out) + "/stat"
+		// Reaping happens when the orphan exits, asynchronously to us: poll
+		// with a limit, as for the namespace teardown in the shim's tests.
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			out, status := s.Run(t, "cat", stat)
+			if status != 0 {
+				return // gone: reaped
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("orphan never reaped: %s", out)
+			}
+		}
+	})
+}
