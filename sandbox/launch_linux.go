@@ -32,8 +32,8 @@ type Process struct {
 	// observed accesses.
 	Mounts  []Mount
 	initPID int // host PID of the sandbox's PID 1 (srt-mcp's helper)
-	// serverUp is set once the helper has reported the server started;
-	// before that PID 1 may still be bwrap setting up, which, as a PID
+	// serverUp is set once the helper has reported the server started.
+	// Before the helper runs, PID 1 is bwrap setting up, which, as a PID
 	// namespace's init without handlers, would silently drop a signal.
 	serverUp atomic.Bool
 }
@@ -250,11 +250,56 @@ func (p *Process) Wait() int {
 // usual default actions). bwrap does not forward signals itself.
 func (p *Process) Signal(sig syscall.Signal) error {
 	init := p.sandboxInit()
-	if init <= 0 || !p.serverUp.Load() {
+	// The helper catches these signals before it starts the server, so
+	// once the server exists (it is PID 1's only child at first) a signal
+	// to PID 1 reaches it. Its "ok" on the ready pipe may not have been
+	// read yet when the server is already up and talking, hence the look at
+	// PID 1's children.
+	if init <= 0 || !p.serverUp.Load() && !hasChild(init) {
 		// Not started yet or already gone: nothing gentle to do.
 		return errors.New("server process not running")
 	}
 	return syscall.Kill(init, sig)
+}
+
+// hasChild reports whether process pid (a thread group) has a child.
+func hasChild(pid int) bool {
+	tasks, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+	if err != nil {
+		return false
+	}
+	for _, t := range tasks {
+		data, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/children", pid, t.Name()))
+		if err != nil {
+			return hasChildScan(pid) // a kernel without CONFIG_PROC_CHILDREN
+		}
+		if len(strings.Fields(string(data))) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// hasChildScan looks for a process whose parent is pid.
+func hasChildScan(pid int) bool {
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		if _, err := strconv.Atoi(e.Name()); err != nil {
+			continue
+		}
+		stat, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid ...: comm may contain spaces, so cut at ')'.
+		s := string(stat)
+		if i := strings.LastIndexByte(s, ')'); i > 0 {
+			if f := strings.Fields(s[i+1:]); len(f) > 1 && f[1] == strconv.Itoa(pid) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // Kill ends every process in the sandbox at once: SIGKILL to the PID
