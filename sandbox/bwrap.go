@@ -12,7 +12,8 @@ const (
 	fdStatus    = 4 // bwrap --json-status-fd (used by bwrap itself)
 	fdReady     = 5 // the helper reports "ok" or the reason it failed
 	fdNet       = 6 // socketpair: the helper sends the proxy listeners out
-	fdFirstData = 7
+	fdArgs      = 7 // bwrap --args: its options, so no process shows them
+	fdFirstData = 8
 )
 
 // bwrapArgs renders the policy as bubblewrap arguments, up to and including
@@ -27,6 +28,9 @@ func bwrapArgs(p *Policy, mounts []Mount, dataFD func() int) []string {
 		// user's terminal.
 		"--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
 		"--unshare-cgroup-try", "--new-session",
+		// No bwrap init inside: srt-mcp's helper is PID 1, filtered like the
+		// server before the server exists (see RunHelper).
+		"--as-pid-1",
 		// If srt-mcp dies, even by SIGKILL, bwrap is killed, and with it the
 		// sandbox's PID 1 and so every process inside.
 		"--die-with-parent",

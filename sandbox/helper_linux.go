@@ -5,17 +5,48 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"os/signal"
 	"runtime"
-	"syscall"
 
 	"golang.org/x/sys/unix"
 )
 
-// RunHelper is the body of "srt-mcp __exec [--allow-unix-sockets] -- CMD
-// [ARG...]". It never returns on success. Any failure is reported on the
-// ready pipe and stderr, and the server is not started: fail closed.
+// RunHelper is the body of "srt-mcp __exec [--allow-unix-sockets]
+// [--allow-listen] [--allow-ptrace] [--observe] -- CMD [ARG...]". bwrap
+// runs it as the sandbox's PID 1 (--as-pid-1), so no process of bwrap's
+// stays inside: bwrap's own init had no seccomp filter, was ptraceable by
+// the server, and could be made to open the unix sockets the filter
+// refuses (issue 11). The helper sets up the filters on all of its threads,
+// starts the server as its child, and stays as a minimal init: it reaps
+// orphans and ends with the server.
+//
+// Why the helper stays instead of exec'ing the server as PID 1: a PID
+// namespace's init receives only the signals it has a handler for, so a
+// server without a SIGTERM handler (most Node servers) would ignore the
+// shim's SIGTERM, and orphaned grandchildren would stay zombies until the
+// server exits. Staying costs one idle process, which carries the same
+// filter as the server and is non-dumpable.
+//
+// Any failure before the server starts is reported on the ready pipe and
+// stderr, and the server is not started: fail closed.
 func RunHelper(args []string) int {
-	runtime.LockOSThread() // the seccomp filter is per thread; exec from this one
+	runtime.LockOSThread() // the observing filter is installed on this thread first
+	// Non-dumpable before anything else: the server runs as the same user,
+	// and a dumpable process of that user could be opened through
+	// /proc/1/mem, traced, or robbed of descriptors with pidfd_getfd by it.
+	// The kernel refuses all of those on a non-dumpable process to anyone
+	// without CAP_SYS_PTRACE over its user namespace, which the server never
+	// has (bwrap drops every capability). This holds even with
+	// srtMcp.allowPtrace. The server gets the usual dumpable flag back when
+	// it execs.
+	if err := unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0); err != nil {
+		fmt.Fprintf(os.Stderr, "srt-mcp: sandbox helper: prctl(PR_SET_DUMPABLE): %v\n", err)
+		return ExitSandbox
+	}
+	// Signals for the sandbox arrive here (the shim signals PID 1); the
+	// ones a server expects are passed on once it runs.
+	sigs := make(chan os.Signal, 16)
+	signal.Notify(sigs, forwardedSignals...)
 	ready := os.NewFile(fdReady, "ready")
 	fail := func(err error) int {
 		msg := "srt-mcp: sandbox helper: " + err.Error()
@@ -34,6 +65,8 @@ func RunHelper(args []string) int {
 			opt.AllowUnixSockets = true
 		case "--allow-listen":
 			opt.AllowListen = true
+		case "--allow-ptrace":
+			opt.AllowPtrace = true
 		case "--observe":
 			observe = true
 		case "--cgroup", "--nproc", "--data":
@@ -62,8 +95,7 @@ func RunHelper(args []string) int {
 		return fail(err)
 	}
 	// Nothing of ours may leak into the server: mark every inherited
-	// descriptor above stderr close-on-exec (the ready pipe included, so the
-	// shim sees it close at exec).
+	// descriptor above stderr close-on-exec.
 	if err := unix.CloseRange(3, ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err != nil {
 		return fail(fmt.Errorf("close_range: %w", err))
 	}
@@ -87,20 +119,61 @@ func RunHelper(args []string) int {
 	if notifyFD >= 0 {
 		enforce.AllowUnixSockets = true // refused by the supervisor instead, and reported
 	}
+	// TSYNC: from here on every thread of the helper, and so everything it
+	// starts, carries both filters and no_new_privs.
 	if err := installSeccomp(enforce); err != nil {
 		return fail(err)
 	}
 	if err := handOver(listeners, notifyFD); err != nil {
 		return fail(err)
 	}
+	server, err := os.StartProcess(path, argv, &os.ProcAttr{Env: os.Environ(), Files: []*os.File{os.Stdin, os.Stdout, os.Stderr}})
+	if err != nil {
+		return fail(fmt.Errorf("starting %s: %w", path, err))
+	}
 	if _, err := ready.WriteString("ok\n"); err != nil {
+		// The shim is gone or broken: do not leave the server running.
+		server.Kill()
 		return fail(fmt.Errorf("ready pipe: %w", err))
 	}
-	err = syscall.Exec(path, argv, os.Environ())
-	// Still here: exec failed after "ok". The shim treats this exit as the
-	// server's own failure, like a shell's 126.
-	fmt.Fprintf(os.Stderr, "srt-mcp: exec %s: %v\n", path, err)
-	return 126
+	ready.Close()
+	go func() {
+		for sig := range sigs {
+			_ = server.Signal(sig)
+		}
+	}()
+	return reap(server.Pid)
+}
+
+// forwardedSignals are passed on to the server. SIGKILL needs no
+// forwarding: sent to PID 1 from outside, it ends the whole namespace.
+var forwardedSignals = []os.Signal{unix.SIGHUP, unix.SIGINT, unix.SIGQUIT, unix.SIGTERM, unix.SIGUSR1, unix.SIGUSR2}
+
+// reap waits for children until the server has exited and returns its
+// status (128+N for signal N, as bwrap reports it). As PID 1 the helper
+// inherits every orphan of the sandbox (a daemonising child of the server,
+// for example); reaping them here keeps them from lingering as zombies.
+// When the helper returns, the kernel kills whatever is left in the PID
+// namespace: nothing outlives the server.
+func reap(server int) int {
+	for {
+		var ws unix.WaitStatus
+		pid, err := unix.Wait4(-1, &ws, 0, nil)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "srt-mcp: sandbox helper: wait: %v\n", err)
+			return ExitSandbox
+		}
+		if pid != server {
+			continue
+		}
+		if ws.Signaled() {
+			return 128 + int(ws.Signal())
+		}
+		return ws.ExitStatus()
+	}
 }
 
 // Loopback addresses inside the sandbox where the proxies answer. The

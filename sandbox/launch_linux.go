@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 )
 
@@ -30,7 +31,11 @@ type Process struct {
 	// Mounts is the filesystem view the sandbox was built with, for judging
 	// observed accesses.
 	Mounts  []Mount
-	initPID int // host PID of the sandbox's PID 1 (bwrap's init)
+	initPID int // host PID of the sandbox's PID 1 (srt-mcp's helper)
+	// serverUp is set once the helper has reported the server started.
+	// Before the helper runs, PID 1 is bwrap setting up, which, as a PID
+	// namespace's init without handlers, would silently drop a signal.
+	serverUp atomic.Bool
 
 	// Notices are facts about this launch for stderr (limits the machine
 	// cannot enforce).
@@ -79,7 +84,18 @@ func Start(spec Spec) (*Process, error) {
 	netHost, netChild := os.NewFile(uintptr(pair[0]), "net-host"), os.NewFile(uintptr(pair[1]), "net-child")
 	defer netChild.Close()
 
-	extra := []*os.File{selfFile, statusW, readyW, netChild}
+	// bwrap reads its options from a pipe (--args): its argv, which
+	// /proc/PID/cmdline shows to anyone who can see the process, would
+	// otherwise list every masked credential file and the whole policy.
+	argsR, argsW, err := os.Pipe()
+	if err != nil {
+		statusR.Close()
+		readyR.Close()
+		netHost.Close()
+		return nil, err
+	}
+	defer argsR.Close()
+	extra := []*os.File{selfFile, statusW, readyW, netChild, argsR}
 	var dataFiles []*os.File
 	defer func() {
 		for _, f := range dataFiles {
@@ -96,33 +112,41 @@ func Start(spec Spec) (*Process, error) {
 		return fdFirstData + len(dataFiles) - 1
 	}
 	mounts := spec.Policy.Mounts()
-	args := bwrapArgs(spec.Policy, mounts, nextData)
-	args = append(args, "/proc/self/fd/"+strconv.Itoa(fdSelf), HelperCommand)
+	opts := bwrapArgs(spec.Policy, mounts, nextData)
+	if n := len(opts); n > 0 && opts[n-1] == "--" {
+		opts = opts[:n-1] // the "--" before the command stays on the command line
+	}
+	helper := []string{"/proc/self/fd/" + strconv.Itoa(fdSelf), HelperCommand}
 	limits, err := setupLimits(spec.Policy.Limits.Effective(), bwrap)
 	if err != nil {
 		statusR.Close()
 		readyR.Close()
 		netHost.Close()
+		argsR.Close()
+		argsW.Close()
 		return nil, &UnavailableError{Reason: "resource limits: " + err.Error(), Fix: "set srtMcp.limits.processes and srtMcp.limits.memoryMB to 0 to start without them"}
 	}
 	defer limits.closeFiles()
-	args = append(args, limits.helperArgs(func(f *os.File) int {
+	helper = append(helper, limits.helperArgs(func(f *os.File) int {
 		extra = append(extra, f)
 		return 3 + len(extra) - 1 // ExtraFiles[i] is descriptor 3+i
 	})...)
 	if spec.Policy.Network.AllowAllUnixSockets {
-		args = append(args, "--allow-unix-sockets")
+		helper = append(helper, "--allow-unix-sockets")
 	}
 	if spec.Policy.Network.AllowLocalBinding {
-		args = append(args, "--allow-listen")
+		helper = append(helper, "--allow-listen")
+	}
+	if spec.Policy.AllowPtrace {
+		helper = append(helper, "--allow-ptrace")
 	}
 	if spec.Observe {
-		args = append(args, "--observe")
+		helper = append(helper, "--observe")
 	}
-	args = append(args, "--")
-	args = append(args, spec.Argv...)
+	helper = append(append(helper, "--"), spec.Argv...)
+	args := append([]string{"--args", strconv.Itoa(fdArgs), "--"}, helper...)
 	if spec.Trace != nil {
-		fmt.Fprintf(spec.Trace, "srt-mcp: exec %s %s\n", bwrap, shellQuote(args))
+		fmt.Fprintf(spec.Trace, "srt-mcp: exec %s %s (--args: %s)\n", bwrap, shellQuote(args), shellQuote(opts))
 	}
 	cmd := exec.Command(bwrap, args...)
 	cmd.Env = sandboxEnv(spec.Env, self)
@@ -136,9 +160,21 @@ func Start(spec Spec) (*Process, error) {
 		statusR.Close()
 		readyR.Close()
 		netHost.Close()
+		argsW.Close()
 		limits.release()
 		return nil, &UnavailableError{Reason: "starting bubblewrap: " + err.Error()}
 	}
+	// Written while bwrap reads (the options can outgrow a pipe's buffer).
+	// If bwrap dies first, the write fails on the closed pipe and ends.
+	go func() {
+		defer argsW.Close()
+		var b strings.Builder
+		for _, o := range opts {
+			b.WriteString(o)
+			b.WriteByte(0)
+		}
+		_, _ = io.WriteString(argsW, b.String())
+	}()
 	proc := &Process{cmd: cmd, ready: readyR, status: statusR, net: netHost, Mounts: mounts, limits: limits}
 	limits.noteHostTmp(mounts)
 	if n := limits.enforce.notice(); n != "" {
@@ -213,6 +249,7 @@ func (p *Process) Ready() error {
 	defer p.ready.Close()
 	line, err := bufio.NewReader(p.ready).ReadString('\n')
 	if line == "ok\n" {
+		p.serverUp.Store(true)
 		return nil
 	}
 	if line != "" {
@@ -235,19 +272,62 @@ func (p *Process) Wait() int {
 	return exitStatus(err)
 }
 
-// Signal delivers sig to the server process, the first child of the
-// sandbox's PID 1. bwrap does not forward signals itself.
+// Signal delivers sig to the sandbox's PID 1, srt-mcp's helper, which
+// passes it on to the server (a PID namespace's init only receives the
+// signals it handles, so the server itself, not being PID 1, keeps the
+// usual default actions). bwrap does not forward signals itself.
 func (p *Process) Signal(sig syscall.Signal) error {
 	init := p.sandboxInit()
-	if init <= 0 {
-		return errors.New("sandbox not running")
-	}
-	server := firstChild(init)
-	if server <= 0 {
+	// The helper catches these signals before it starts the server, so
+	// once the server exists (it is PID 1's only child at first) a signal
+	// to PID 1 reaches it. Its "ok" on the ready pipe may not have been
+	// read yet when the server is already up and talking, hence the look at
+	// PID 1's children.
+	if init <= 0 || !p.serverUp.Load() && !hasChild(init) {
 		// Not started yet or already gone: nothing gentle to do.
-		return errors.New("server process not found")
+		return errors.New("server process not running")
 	}
-	return syscall.Kill(server, sig)
+	return syscall.Kill(init, sig)
+}
+
+// hasChild reports whether process pid (a thread group) has a child.
+func hasChild(pid int) bool {
+	tasks, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+	if err != nil {
+		return false
+	}
+	for _, t := range tasks {
+		data, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/children", pid, t.Name()))
+		if err != nil {
+			return hasChildScan(pid) // a kernel without CONFIG_PROC_CHILDREN
+		}
+		if len(strings.Fields(string(data))) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// hasChildScan looks for a process whose parent is pid.
+func hasChildScan(pid int) bool {
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		if _, err := strconv.Atoi(e.Name()); err != nil {
+			continue
+		}
+		stat, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid ...: comm may contain spaces, so cut at ')'.
+		s := string(stat)
+		if i := strings.LastIndexByte(s, ')'); i > 0 {
+			if f := strings.Fields(s[i+1:]); len(f) > 1 && f[1] == strconv.Itoa(pid) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // Kill ends every process in the sandbox at once: SIGKILL to the PID
@@ -259,7 +339,8 @@ func (p *Process) Kill() {
 	_ = p.cmd.Process.Kill()
 }
 
-// sandboxInit reads bwrap's first status line, {"child-pid": N}.
+// sandboxInit reads bwrap's first status line, {"child-pid": N}: the host
+// PID of the sandbox's PID 1, the helper (bwrap runs with --as-pid-1).
 func (p *Process) sandboxInit() int {
 	p.statusOnce.Do(func() {
 		var st struct {
@@ -271,38 +352,6 @@ func (p *Process) sandboxInit() int {
 		}
 	})
 	return p.initPID
-}
-
-// firstChild returns a child of pid, or 0.
-func firstChild(pid int) int {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", pid, pid))
-	if err == nil {
-		if f := strings.Fields(string(data)); len(f) > 0 {
-			n, _ := strconv.Atoi(f[0])
-			return n
-		}
-		return 0
-	}
-	// Kernels without CONFIG_PROC_CHILDREN: scan for the parent PID.
-	entries, _ := os.ReadDir("/proc")
-	for _, e := range entries {
-		n, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		stat, err := os.ReadFile("/proc/" + e.Name() + "/stat")
-		if err != nil {
-			continue
-		}
-		// pid (comm) state ppid ...: comm may contain spaces, so cut at ')'.
-		s := string(stat)
-		if i := strings.LastIndexByte(s, ')'); i > 0 {
-			if f := strings.Fields(s[i+1:]); len(f) > 1 && f[1] == strconv.Itoa(pid) {
-				return n
-			}
-		}
-	}
-	return 0
 }
 
 // sandboxEnv adjusts the server's environment. TMPDIR points at the

@@ -397,6 +397,23 @@ func selftest(settingsFile, profile string) ([]selftestRow, string, error) {
 				"tmpMB":     past(lim.TmpMB, sandbox.DefaultTmpMB, 64),
 			}, errored, "srtMcp.limits.processes, memoryMB or tmpMB is 0 (no limit), filesystem.allowWrite covers /tmp (the host's /tmp replaces the private one), or srt-mcp runs as root without a writable cgroup pids controller (RLIMIT_NPROC does not bind root)")
 		},
+		func() error {
+			// A sibling: a process orphaned to PID 1, not the server's
+			// descendant. Without one, PID 1 is still attacked.
+			if _, _, err := callTool(ctx, c, "spawn_orphan", nil); err != nil {
+				return err
+			}
+			return check("ptrace of a process in the sandbox (PID 1 and a sibling)", "attack_ptrace", map[string]any{"pid": 0}, errored,
+				"srtMcp.allowPtrace is on, or the sandbox's PID 1 is not srt-mcp's filtered helper")
+		},
+		func() error {
+			return check("foreign socket families (vsock, packet, netlink audit)", "attack_socket_families", nil, errored,
+				"no setting allows them: the seccomp filter's family allow-list is not applied")
+		},
+		func() error {
+			return check("kernel keyrings", "attack_keyring", nil, errored,
+				"no setting allows them: the seccomp filter does not refuse keyctl, add_key and request_key")
+		},
 	}
 	for _, f := range checks {
 		if err := f(); err != nil {

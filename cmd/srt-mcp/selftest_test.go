@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -53,6 +54,7 @@ var allProtections = []string{
 	"rewriting the settings file in use", "reading an MCP client config (~/.claude.json)",
 	"working-directory rule (server started in / or ~)", "writable home / persistence points (~/.bashrc, ~/.local/bin)",
 	"resource limits (processes, memory, /tmp size)",
+	"ptrace of a process in the sandbox (PID 1 and a sibling)", "foreign socket families (vsock, packet, netlink audit)", "kernel keyrings",
 }
 
 func TestSelftestDefaultPolicyHolds(t *testing.T) {
@@ -108,5 +110,25 @@ func TestSelftestHonoursProfile(t *testing.T) {
 	}
 	if code := exec.Command(testbin.SrtMCP(t), "selftest", "--profile", "no-such-profile").Run(); code == nil {
 		t.Errorf("an unknown profile did not fail")
+	}
+}
+
+// TestSelftestCatchesAllowPtrace: srtMcp.allowPtrace lets the server trace
+// the sibling it orphaned, and the row says so.
+func TestSelftestCatchesAllowPtrace(t *testing.T) {
+	settings := filepath.Join(testbin.HostTempDir(t), "ptrace.json")
+	os.WriteFile(settings, []byte(`{"filesystem": {"allowWrite": ["."]}, "srtMcp": {"allowPtrace": true}}`), 0o644)
+	res, code := runSelftestBinary(t, "--settings", settings)
+	const row = "ptrace of a process in the sandbox (PID 1 and a sibling)"
+	if got := results(res)[row]; got != "FAIL" || code != 1 {
+		t.Errorf("exit %d, %q = %s, want FAIL", code, row, got)
+	}
+	for _, r := range res.Rows {
+		if r.Protection == row && !strings.Contains(r.Hint, "srtMcp.allowPtrace") {
+			t.Errorf("hint %q does not name srtMcp.allowPtrace", r.Hint)
+		}
+		if r.Protection != row && r.Result != "PASS" {
+			t.Errorf("%s: %s (%s)", r.Protection, r.Result, r.Detail)
+		}
 	}
 }

@@ -13,6 +13,11 @@ func ptraceAttach(pid int) error {
 	if err := unix.PtraceAttach(pid); err != nil {
 		return err
 	}
+	// PTRACE_DETACH needs the tracee stopped: wait for the attach's SIGSTOP.
+	var ws unix.WaitStatus
+	if _, err := unix.Wait4(pid, &ws, unix.WALL, nil); err != nil {
+		return err
+	}
 	return unix.PtraceDetach(pid)
 }
 
