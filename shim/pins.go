@@ -216,7 +216,7 @@ func (p *pins) observeTools(defs map[string]ToolDef) {
 			continue
 		}
 		p.report(Event{Time: time.Now(), Kind: KindTool, Op: "tool-changed", Target: name, Decision: DecisionDeny,
-			Rule: p.blocked[name] + "\n" + ToolDiff(name, old, d, known)})
+			Rule: p.blocked[name], Detail: ToolDiff(name, old, d, known)})
 	}
 	p.persistLocked()
 }

@@ -5,6 +5,8 @@ import (
 	"encoding/hex"
 	"fmt"
 	"strings"
+
+	"github.com/srt-mcp/srt-mcp/internal/safetext"
 )
 
 func shimDigest(b []byte) string {
@@ -18,7 +20,17 @@ func (r *Report) Clean() bool { return len(r.Findings) == 0 }
 // Markdown renders the report for people.
 func (r *Report) Markdown() string {
 	var b strings.Builder
-	p := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
+	// Nearly every string here is the server's (its name, tool names and
+	// descriptions, the paths and hosts it tried): each one is escaped, so
+	// it can neither add lines to the report nor drive a terminal.
+	p := func(format string, args ...any) {
+		for i, a := range args {
+			if s, ok := a.(string); ok {
+				args[i] = safetext.Line(s)
+			}
+		}
+		fmt.Fprintf(&b, format+"\n", args...)
+	}
 	p("# srt-mcp audit: %s %s", r.Server, r.Version)
 	p("")
 	p("- command: `%s`", strings.Join(r.Command, " "))
