@@ -299,7 +299,7 @@ func (r *run) relayClient(serverIn io.WriteCloser, stdin io.Reader) {
 	sc.DigestArguments(digestKey())
 	w := &dropWriter{w: serverIn}
 	if r.tools.active() {
-		_ = gatedPump(w, stdin, sc, r.clientGate())
+		_ = r.gateClient(w, stdin, sc)
 	} else {
 		_ = pump(w, stdin, sc)
 	}

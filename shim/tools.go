@@ -3,8 +3,6 @@ package shim
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
-	"time"
 
 	"github.com/srt-mcp/srt-mcp/sandbox"
 )
@@ -44,78 +42,6 @@ func (t *toolGuard) callAllowed(tool string) (ok bool, op, why string) {
 		}
 	}
 	return true, "", ""
-}
-
-// clientGate holds each client message until it is known whether it is a
-// tools/call and to which tool; refused calls never reach the server.
-func (r *run) clientGate() *gate {
-	var dropWhy string
-	return &gate{
-		limit:     callDecisionLimit,
-		overLimit: drop,
-		partial: func(env *Envelope, held int) verdict {
-			switch {
-			case env == nil || env.Batch:
-				return undecided
-			case env.Method != "" && env.Method != "tools/call":
-				return pass
-			case env.Method == "tools/call" && env.ToolName != "":
-				if ok, _, why := r.tools.callAllowed(env.ToolName); !ok {
-					dropWhy = why
-					return drop
-				}
-				return pass
-			}
-			if held > callDecisionLimit {
-				dropWhy = "srt-mcp could not read the tool name within the first MiB of the request"
-			}
-			return undecided
-		},
-		end: func(envs []Envelope, v verdict, _ []byte) (verdict, []byte) {
-			if v == undecided {
-				v = pass
-				for _, e := range envs {
-					if e.Method != "tools/call" {
-						continue
-					}
-					if e.Batch {
-						v, dropWhy = drop, "srt-mcp refuses tools/call inside a JSON-RPC batch while a tool policy or pins apply"
-						break
-					}
-					if ok, _, why := r.tools.callAllowed(e.ToolName); !ok {
-						v, dropWhy = drop, why
-					}
-				}
-			}
-			for i := range envs {
-				e := &envs[i]
-				if v != drop {
-					r.fromClient(e)
-					continue
-				}
-				if !e.IsRequest() {
-					continue
-				}
-				why := dropWhy
-				if why == "" {
-					why = "refused"
-				}
-				msg := fmt.Sprintf("srt-mcp: %s %s refused: %s", e.Method, e.ToolName, why)
-				if _, op, _ := r.tools.callAllowed(e.ToolName); op == "call-blocked" {
-					msg += fmt.Sprintf(". Review the change with `srt-mcp pins show %s`, then `srt-mcp pins accept %s`", r.serverName(), r.serverName())
-				}
-				r.out.inject(errorReply(e.ID, CodeToolBlocked, msg, nil))
-				op := "call-denied"
-				if _, o, _ := r.tools.callAllowed(e.ToolName); o != "" {
-					op = o
-				}
-				r.report(Event{Time: time.Now(), Kind: KindTool, Op: op, Target: e.ToolName, Decision: DecisionDeny, Rule: why,
-					InFlight: []CallRef{{ID: json.RawMessage(e.ID), Method: e.Method, Tool: e.ToolName, ArgNames: e.ArgNames, ArgDigest: e.ArgDigest}}})
-			}
-			dropWhy = ""
-			return v, nil
-		},
-	}
 }
 
 // serverGate holds the responses to tools/list (to filter and pin them) and
