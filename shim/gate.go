@@ -101,9 +101,15 @@ func gatedPump(dst io.Writer, src io.Reader, sc *Scanner, g *gate) error {
 			}
 		}
 		if err == io.EOF {
-			if held.Len() > 0 || v == pass { // an unterminated last message
-				if v != drop {
+			if v == undecided && held.Len() > 0 {
+				// An unterminated last message the gate held: it gets
+				// the same decision as a terminated one.
+				sc.ScanLine([]byte{'\n'})
+				switch v2, repl := g.end(envs, v, held.Bytes()); v2 {
+				case pass, undecided:
 					write(held.Bytes())
+				case replace:
+					write(repl)
 				}
 			}
 			return nil

@@ -183,7 +183,9 @@ func (c *rawClient) wait(t *testing.T, id int) string {
 			var m struct {
 				ID json.RawMessage `json:"id"`
 			}
-			json.Unmarshal([]byte(l), &m)
+			// The first value on the line (a malicious server may send
+			// more than one).
+			json.NewDecoder(strings.NewReader(l)).Decode(&m)
 			var n int
 			if string(m.ID) == "null" {
 				c.nulls++
@@ -206,4 +208,34 @@ func (c *rawClient) roundTrip(t *testing.T, id int, line string) string {
 	t.Helper()
 	c.send(t, line)
 	return c.wait(t, id)
+}
+
+// TestToolListFraming: a server answers tools/list so that a client sees
+// denied_tool while the gate, which filters the list and pins it, does
+// not: a "Result" key a Go client reads (encoding/json matches keys
+// case-insensitively and the last one wins) next to the "result" the gate
+// reads; a second value on the line, for a client that parses a JSON
+// stream; a list padded past what the gate can hold. The client must never
+// receive denied_tool; it gets an error instead.
+func TestToolListFraming(t *testing.T) {
+	ForEachUser(t, func(t *testing.T, u User) {
+		for _, variant := range []string{"list-case", "list-two-values", "list-huge"} {
+			t.Run(variant, func(t *testing.T) {
+				w := NewWorld(t, u)
+				w.Env = append(w.Env, "PROBE_VARIANT="+variant)
+				settings := w.Settings(t, `{"mcp": {"tools": {"deny": ["denied_tool"]}}}`)
+				c := startRaw(t, w, "--settings", settings, "--", testbin.Probe(t), "--json-stream", filepath.Join(w.Project, "received.txt"))
+				c.send(t, `{"jsonrpc":"2.0","id":100,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}`+"\n")
+				c.wait(t, 100)
+				c.send(t, `{"jsonrpc":"2.0","id":101,"method":"tools/list"}`+"\n")
+				list := c.wait(t, 101)
+				if strings.Contains(list, "denied_tool") {
+					t.Errorf("ESCAPE: the client was shown the denied tool: %.300s", list)
+				}
+				if !strings.Contains(list, `"error"`) {
+					t.Errorf("the ambiguous tools/list was not answered with an error: %.300s", list)
+				}
+			})
+		}
+	})
 }
