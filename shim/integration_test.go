@@ -674,9 +674,8 @@ func TestRelayIsByteExact(t *testing.T) {
 				}
 				got = bytes.Join(kept, nil)
 			}
-			// The unterminated last line is relayed, then ended with a newline so
-			// that anything the shim writes next stays parseable.
-			want = append(want, '\n')
+			// The unterminated last line is relayed as it is: the shim
+			// adds nothing to the server's bytes.
 			if !bytes.Equal(got, want) {
 				t.Errorf("relay changed the bytes: got %d bytes, want %d; first difference at %d", len(got), len(want), firstDiff(got, want))
 			}
@@ -713,6 +712,74 @@ func TestStdoutCarriesOnlyServerOutput(t *testing.T) {
 	for _, want := range []string{"err\n", "srt-mcp: exec ", "resolves to"} {
 		if !strings.Contains(stderr.String(), want) {
 			t.Errorf("stderr lacks %q:\n%s", want, stderr.String())
+		}
+	}
+}
+
+// TestUnterminatedLastLine: when the server exits after writing a last
+// line without a newline, its bytes reach the client unchanged; requests
+// still unanswered get srt-mcp's errors, each on a line of its own (the
+// first one starts with the newline that separates it). A complete last
+// response counts as an answer; a truncated one does not.
+func TestUnterminatedLastLine(t *testing.T) {
+	testbin.RequireBwrap(t)
+	w := newWorld(t)
+	complete := `{"jsonrpc":"2.0","id":1,"result":{}}`
+	truncated := `{"jsonrpc":"2.0","id":1,"resu`
+	for _, tc := range []struct {
+		name, last string
+		errorsFor  []string
+	}{
+		{"complete response", complete, []string{"2"}},
+		{"truncated response", truncated, []string{"1", "2"}},
+	} {
+		for _, settings := range []string{`{}`, `{"mcp": {"pin": false}}`} {
+			t.Run(tc.name+" "+settings, func(t *testing.T) {
+				// The server reads both requests, writes its last line
+				// without a newline, and exits.
+				script := "read a; read b; printf '%s' '" + tc.last + "'"
+				cmd := exec.Command(testbin.SrtMCP(t), "--settings", w.settings(t, settings), "--", "sh", "-c", script)
+				cmd.Dir = w.project
+				cmd.Env = w.env()
+				stdin, err := cmd.StdinPipe()
+				if err != nil {
+					t.Fatal(err)
+				}
+				var out bytes.Buffer
+				cmd.Stdout = &out
+				stderr := &syncBuffer{seen: make(chan struct{}, 1)}
+				cmd.Stderr = stderr
+				if err := cmd.Start(); err != nil {
+					t.Fatal(err)
+				}
+				io.WriteString(stdin, `{"jsonrpc":"2.0","id":1,"method":"ping"}`+"\n"+`{"jsonrpc":"2.0","id":2,"method":"ping"}`+"\n")
+				cmd.Wait()
+				stdin.Close()
+				got := out.String()
+				if !strings.HasPrefix(got, tc.last) {
+					t.Fatalf("the server's bytes were not relayed first and unchanged: %q", got)
+				}
+				rest := strings.TrimPrefix(got, tc.last)
+				var ids []string
+				if rest != "" {
+					if !strings.HasPrefix(rest, "\n") || !strings.HasSuffix(rest, "\n") {
+						t.Fatalf("srt-mcp's errors are not on lines of their own: %q", got)
+					}
+					for _, l := range strings.Split(strings.Trim(rest, "\n"), "\n") {
+						var m struct {
+							ID    json.RawMessage     `json:"id"`
+							Error *struct{ Code int } `json:"error"`
+						}
+						if err := json.Unmarshal([]byte(l), &m); err != nil || m.Error == nil {
+							t.Fatalf("not an error reply: %q", l)
+						}
+						ids = append(ids, string(m.ID))
+					}
+				}
+				if strings.Join(ids, ",") != strings.Join(tc.errorsFor, ",") {
+					t.Errorf("errors for ids %v, want %v; stdout %q", ids, tc.errorsFor, got)
+				}
+			})
 		}
 	}
 }
