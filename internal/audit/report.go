@@ -31,6 +31,9 @@ func (r *Report) Markdown() string {
 		}
 		fmt.Fprintf(&b, format+"\n", args...)
 	}
+	// cell escapes a table cell: first for people, then the Markdown pipe
+	// (in that order, so the pipe's backslash is not doubled).
+	cell := func(s string) escaped { return escaped(strings.ReplaceAll(safetext.Line(s), "|", "\\|")) }
 	p("# srt-mcp audit: %s %s", r.Server, r.Version)
 	p("")
 	p("- command: `%s`", strings.Join(r.Command, " "))
@@ -61,7 +64,7 @@ func (r *Report) Markdown() string {
 		p("| target | op | decision | rule | count | during |")
 		p("|---|---|---|---|---|---|")
 		for _, o := range obs {
-			p("| `%s` | %s | %s | %s | %d | %s |", o.Target, o.Op, o.Decision, strings.ReplaceAll(o.Rule, "|", "\\|"), o.Count, strings.Join(o.Calls, ", "))
+			p("| `%s` | %s | %s | %s | %d | %s |", o.Target, o.Op, o.Decision, cell(o.Rule), o.Count, strings.Join(o.Calls, ", "))
 		}
 		p("")
 	}
@@ -88,7 +91,7 @@ func (r *Report) Markdown() string {
 		if len(desc) > 120 {
 			desc = desc[:120] + "…"
 		}
-		p("| %s | `%s` | %s |", t.Name, t.Digest, strings.ReplaceAll(desc, "|", "\\|"))
+		p("| %s | `%s` | %s |", t.Name, t.Digest, cell(desc))
 	}
 	p("")
 	if len(r.Hidden) > 0 {
@@ -118,3 +121,6 @@ func (r *Report) Markdown() string {
 	}
 	return b.String()
 }
+
+// escaped is text already made safe; Markdown's p prints it as it is.
+type escaped string
