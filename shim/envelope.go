@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"hash"
 	"strings"
+	"unicode"
 )
 
 // Envelope is what the shim learns about one JSON-RPC message while its
@@ -692,6 +693,18 @@ func (s *Scanner) watchKey(key string) bool {
 	return true
 }
 
+// plainName reports whether a method or tool name reads the same to every
+// server: graphic characters only (no control or format character, which
+// includes NUL and the BOM), and no blank at either end.
+func plainName(v string) bool {
+	for _, r := range v {
+		if !unicode.IsGraphic(r) || unicode.Is(unicode.Cf, r) {
+			return false
+		}
+	}
+	return strings.TrimSpace(v) == v
+}
+
 // hasControl reports whether b holds a byte below 0x20: raw control
 // characters are invalid inside JSON strings, and a raw CR or NUL there is
 // a line break or an end of string to some readers. It tests eight bytes
@@ -739,6 +752,13 @@ func (s *Scanner) store(raw []byte) {
 			// Not a valid string: the gate cannot know what a lenient
 			// parser would make of it.
 			s.refuse("a method or tool name that is not a valid JSON string")
+		}
+		if !plainName(v) {
+			// A NUL ends the name for a C-string reader, and other
+			// controls, format characters or surrounding blanks are what
+			// a lenient reader strips: it could call another tool than
+			// the one the gate judged.
+			s.refuse("a method or tool name with a control or format character, or surrounding blanks")
 		}
 		if s.capture == capMethod {
 			s.env.Method = v

@@ -46,6 +46,8 @@ var framingAttacks = []struct {
 	{"key in another case: Method", `{"jsonrpc":"2.0","id":19,"Method":"tools/call","params":{"name":"denied_tool"}}`, []int{19}},
 	{"key folding to params (long s)", `{"jsonrpc":"2.0","id":20,"method":"tools/call","param` + "\u017f" + `":{"name":"denied_tool"}}`, []int{20}},
 	{"batch with a denied call", "[" + call(21, "allowed") + "," + call(22, "denied_tool") + "]", []int{21, 22}},
+	{"escaped NUL in the tool name", `{"jsonrpc":"2.0","id":24,"method":"tools/call","params":{"name":"denied_tool\u0000x"}}`, []int{24}},
+	{"blank before the tool name", `{"jsonrpc":"2.0","id":25,"method":"tools/call","params":{"name":" denied_tool"}}`, []int{25}},
 	{"raw tab inside a string", `{"jsonrpc":"2.0","id":23,"method":"tools/call","params":{"name":"denied_tool` + "\t" + `"}}`, []int{23}},
 }
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"sync"
 )
 
@@ -40,7 +41,8 @@ func listVariant(plain []byte, id json.RawMessage) []byte {
 //   - it decodes every JSON value in a piece with encoding/json's stream
 //     Decoder (so two values on one line are two messages), with
 //     encoding/json's case-insensitive field matching (as mcp-go does);
-//   - after a syntax error it skips to the next piece and goes on.
+//   - after a syntax error it skips to the next piece and goes on;
+//   - it cuts a tool name at NUL and trims its blanks (C strings, trim).
 //
 // Every message it receives is appended to record as "method\tname" (one
 // line each), before it answers: initialize, tools/list (tools "allowed"
@@ -65,6 +67,9 @@ func ServeJSONStream(in io.Reader, out io.Writer, record string) error {
 		if json.Unmarshal(raw, &m) != nil {
 			return
 		}
+		// A C-string reader stops at NUL; many readers trim blanks.
+		m.Params.Name, _, _ = strings.Cut(m.Params.Name, "\x00")
+		m.Params.Name = strings.TrimSpace(m.Params.Name)
 		mu.Lock()
 		defer mu.Unlock()
 		fmt.Fprintf(rec, "%s\t%s\n", m.Method, m.Params.Name)
