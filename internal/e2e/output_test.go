@@ -70,21 +70,12 @@ func TestLogInjection(t *testing.T) {
 	})
 }
 
-// waitStderr waits until srt-mcp's stderr satisfies done, and returns it.
-// It waits for an event (the report being written), with a deadline.
+// waitStderr waits until srt-mcp's stderr satisfies done (the proxies
+// report before they answer, the seccomp supervisor a moment after the
+// call returns), and returns it.
 func waitStderr(t *testing.T, s *Session, done func(string) bool) string {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		e := s.Stderr()
-		if done(e) {
-			return e
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("srt-mcp did not report the attempts; stderr:\n%s", e)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	return s.WaitStderr(t, 20*time.Second, done)
 }
 
 // checkNoRawControls fails on any byte or rune a terminal would act on or
