@@ -179,12 +179,18 @@ func (r *run) lineDecision(envs []Envelope) (op, why string) {
 }
 
 // streamDecision decides a line too long to hold, from what the first
-// lineHoldLimit bytes said: only a single message whose method (and, for a
-// tools/call, allowed tool) is known may stream.
+// lineHoldLimit bytes said: only a single message may stream, and only if
+// it is a response (the client's answer to a server request, such as a
+// large sampling result), or its method, and for a tools/call its tool,
+// is known and allowed. The whole line is decided again at its end, with
+// the last byte held back until then, so a method or name that appears
+// later cannot slip through.
 func (r *run) streamDecision(partial *Envelope, envs []Envelope) (op, why string) {
 	switch {
 	case partial == nil || partial.Batch || len(envs) > 0:
 		return "message-refused", "srt-mcp holds at most 1 MiB of a JSON-RPC batch while a tool policy or pins apply"
+	case partial.Method == "" && (partial.HasResult || partial.HasError):
+		return "", "" // a response
 	case partial.Method == "":
 		return "message-refused", "srt-mcp could not read the method within the first MiB of the message"
 	case partial.Method == "tools/call" && partial.ToolName == "":

@@ -65,6 +65,9 @@ func replyIDs(t *testing.T, replies []byte) map[string]int {
 
 func TestClientGate(t *testing.T) {
 	big := bigCall(7, "allowed")
+	// A client's answer to a server request, result first as the
+	// TypeScript SDK writes it.
+	bigResponse := `{"result":{"content":{"type":"text","text":"` + strings.Repeat("y", 2*lineHoldLimit) + `"}},"jsonrpc":"2.0","id":4}`
 	for _, tc := range []struct {
 		name    string
 		in      string
@@ -97,6 +100,9 @@ func TestClientGate(t *testing.T) {
 		{"long denied call", bigCall(9, "denied_tool") + "\n", "", map[string]int{"9": CodeToolBlocked}},
 		{"long call naming its tool too late", `{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"arguments":{"blob":"` + strings.Repeat("x", 2*lineHoldLimit) + `"},"name":"allowed"}}` + "\n", "", map[string]int{"3": CodeInvalidRequest}},
 		{"long batch", "[" + big + "]\n", "", map[string]int{"7": CodeInvalidRequest}},
+		{"long response, id last, streams intact", bigResponse + "\n", bigResponse + "\n", map[string]int{}},
+		{"long \"response\" that turns into a denied call", strings.TrimSuffix(bigResponse, "}") + `,"method":"tools/call","params":{"name":"denied_tool"}}` + "\n", "*prefix", map[string]int{"4": CodeToolBlocked}},
+		{"long message without method or result", `{"jsonrpc":"2.0","x":"` + strings.Repeat("x", 2*lineHoldLimit) + `","id":1,"method":"ping"}` + "\n", "", map[string]int{"1": CodeInvalidRequest}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			for _, rd := range []struct {
