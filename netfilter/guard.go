@@ -7,6 +7,8 @@ import (
 	"net/netip"
 	"strconv"
 	"time"
+
+	"github.com/srt-mcp/srt-mcp/internal/safetext"
 )
 
 // Resolver looks up a host name. *net.Resolver satisfies it; tests inject a
@@ -20,7 +22,7 @@ type Resolver interface {
 type Decision struct {
 	Time     time.Time
 	Protocol string // "http", "connect" (HTTP CONNECT), "socks5"
-	Host     string // as the client named it (normalised when valid)
+	Host     string // as the client named it (normalised when valid): raw bytes, escape before printing
 	Port     int
 	Addr     netip.Addr // the address connected to (when allowed)
 	Allowed  bool
@@ -57,7 +59,9 @@ func (g *Guard) Check(ctx context.Context, protocol, rawHost string, port int) (
 	}
 	host, err := NormalizeHost(rawHost)
 	if err != nil {
-		return deny("invalid host: " + err.Error())
+		// The rule is shown to people and sent back in X-Proxy-Error: it
+		// must not carry the raw name the client sent.
+		return deny("invalid host: " + safetext.Line(err.Error()))
 	}
 	d.Host = host
 	v := g.Policy.Decide(host, port)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/elazarl/goproxy"
+	"github.com/srt-mcp/srt-mcp/internal/safetext"
 )
 
 // ErrorHeader names the rule behind a refusal in the proxy's 403 response,
@@ -88,9 +89,9 @@ func NewHTTPProxy(g *Guard, onDecision func(Decision), inspect func(*http.Reques
 		host, port, err := splitHostPort(r.URL.Host, defPort)
 		switch {
 		case r.URL.Scheme != "http" && r.URL.Scheme != "https":
-			d = Decision{Time: time.Now(), Protocol: "http", Host: r.URL.Host, Rule: "unsupported scheme " + r.URL.Scheme}
+			d = Decision{Time: time.Now(), Protocol: "http", Host: r.URL.Host, Rule: "unsupported scheme " + safetext.Line(r.URL.Scheme)}
 		case err != nil:
-			d = Decision{Time: time.Now(), Protocol: "http", Host: r.URL.Host, Rule: err.Error()}
+			d = Decision{Time: time.Now(), Protocol: "http", Host: r.URL.Host, Rule: safetext.Line(err.Error())}
 		default:
 			ap, d = g.Check(r.Context(), "http", host, port)
 		}
@@ -120,7 +121,7 @@ func connect(w http.ResponseWriter, r *http.Request, g *Guard, dialer *net.Diale
 	var ap netip.AddrPort
 	var d Decision
 	if err != nil {
-		d = Decision{Time: time.Now(), Protocol: "connect", Host: r.Host, Rule: err.Error()}
+		d = Decision{Time: time.Now(), Protocol: "connect", Host: r.Host, Rule: safetext.Line(err.Error())}
 	} else {
 		ap, d = g.Check(r.Context(), "connect", host, port)
 	}

@@ -2,9 +2,12 @@ package shim
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"hash"
+	"strings"
+	"unicode"
 )
 
 // Envelope is what the shim learns about one JSON-RPC message while its
@@ -31,6 +34,8 @@ type Envelope struct {
 	ArgDigest string
 	// Malformed is set when the line is not one well-formed JSON object or
 	// batch array; the fields above hold whatever was recognised before.
+	// (Line reports the same for the whole line, which is what a gate must
+	// use: batch elements are emitted before the end of the line.)
 	Malformed bool
 	// Batch: the message is an element of a JSON-RPC batch (an array).
 	Batch bool
@@ -93,9 +98,21 @@ type Scanner struct {
 	capture   int
 	buf       []byte // the captured string or literal, with quotes
 	seg       []byte // the segment being scanned
+	segCtl    bool   // seg holds a byte below 0x20
 	overflow  bool
 	env       Envelope
 	inMessage bool // an envelope is being filled
+
+	// What the scanner knows about the current line as a whole: a gate
+	// relays a line only if it is exactly one well-formed JSON value that
+	// every parser reads the same way (see strictness below).
+	lineBad bool   // the line is not exactly one value, or is ambiguous
+	why     string // the first reason for lineBad
+	lineLen int    // bytes of the line scanned so far (the newline excluded)
+	endAt   int    // offset of the top-level value's closing byte; -1 before
+	crAt    int    // offset of a carriage return nothing has followed yet; -1
+	seen    uint8  // watched keys seen in the current message (watchBits)
+	last    LineInfo
 
 	// Digest of params.arguments, fed with the raw bytes as they pass.
 	newDigest func() hash.Hash // nil: no digest
@@ -109,8 +126,56 @@ type Scanner struct {
 // element of a batch counts as a message). The Envelope is reused after emit
 // returns.
 func NewScanner(emit func(*Envelope)) *Scanner {
-	return &Scanner{emit: emit, buf: make([]byte, 0, 128)}
+	return &Scanner{emit: emit, buf: make([]byte, 0, 128), endAt: -1, crAt: -1}
 }
+
+// LineInfo is the scanner's verdict on a complete line.
+type LineInfo struct {
+	// Blank: nothing but spaces, tabs and carriage returns.
+	Blank bool
+	// Bad: not exactly one well-formed JSON object or array, or one that
+	// parsers may read differently. Strictness, and why each rule exists:
+	//   - one value only: a server that parses a JSON stream would take a
+	//     second value (or garbage after the first) as another message;
+	//   - no carriage return except right before the newline: servers that
+	//     read with universal newlines (Python's default) split there;
+	//   - no control character (C0, NUL) inside a string or between tokens
+	//     other than space and tab: invalid JSON, and NUL ends a C string;
+	//   - no UTF-8 byte-order mark: not JSON; some readers skip it;
+	//   - id, method, params and params.name at most once, and spelt in
+	//     exactly that case: parsers disagree on duplicates (first or last
+	//     wins), and encoding/json (mcp-go, most Go servers) matches keys
+	//     case-insensitively, with Unicode folding ("paramſ" is "params");
+	//   - those keys' values short enough to capture (maxCapture), and keys
+	//     with valid escapes: otherwise the gate could not see what the
+	//     server will.
+	Bad bool
+	Why string // the first reason the line is Bad, for people
+}
+
+// Line is the verdict on the last line ScanLine or Scan completed.
+func (s *Scanner) Line() LineInfo { return s.last }
+
+// SafeLen is how many bytes of the current, unfinished line may be handed
+// to a reader before the end of the line is known: everything before the
+// top-level value's closing byte and before a carriage return that may turn
+// out to be bare. A prefix of that length is never a complete JSON value
+// and never contains a line break of any convention, so a reader cannot
+// act on it even if the rest of the line is refused.
+func (s *Scanner) SafeLen() int {
+	n := s.lineLen
+	if s.endAt >= 0 && s.endAt < n {
+		n = s.endAt
+	}
+	if s.crAt >= 0 && s.crAt < n {
+		n = s.crAt
+	}
+	return n
+}
+
+// LineBad reports whether the current, unfinished line is already known
+// to be refused.
+func (s *Scanner) LineBad() bool { return s.lineBad || s.state == stBad }
 
 // DigestArguments makes the scanner compute Envelope.ArgDigest with the
 // hash newDigest returns (an HMAC, so that short secrets cannot be found by
@@ -153,17 +218,23 @@ func (s *Scanner) endLine() {
 	if s.started && s.state != stDone {
 		s.beginMessage() // a line that ended early still gets an envelope
 		s.env.Malformed = true
+		s.lineBad = true
 	}
 	if s.inMessage {
 		s.emitEnvelope()
 	}
-	*s = Scanner{emit: s.emit, buf: s.buf[:0], newDigest: s.newDigest}
+	last := LineInfo{Blank: !s.started, Bad: s.started && s.lineBad}
+	if last.Bad {
+		last.Why = s.why
+	}
+	*s = Scanner{emit: s.emit, buf: s.buf[:0], newDigest: s.newDigest, endAt: -1, crAt: -1, last: last}
 }
 
 func (s *Scanner) beginMessage() {
 	if !s.inMessage {
 		s.env = Envelope{Batch: s.msgLevel == 2}
 		s.inMessage = true
+		s.seen = 0
 	}
 }
 
@@ -181,13 +252,41 @@ func (s *Scanner) Partial() *Envelope {
 
 func (s *Scanner) emitEnvelope() {
 	s.inMessage = false
+	if s.lineBad {
+		s.env.Malformed = true
+	}
 	s.emit(&s.env)
 }
 
 func (s *Scanner) bad() {
+	s.refuse("not well-formed JSON")
+	s.state = stBad
+}
+
+// refuse marks the line as one a gate must not relay, but keeps scanning:
+// the line is still well-formed enough to find the ids in it.
+func (s *Scanner) refuse(why string) {
 	s.beginMessage()
 	s.env.Malformed = true
-	s.state = stBad
+	s.lineBad = true
+	if s.why == "" {
+		s.why = why
+	}
+}
+
+// nextValue starts a second top-level value on the line. The line is
+// refused whatever it holds, but scanning on finds the ids of the requests
+// in it, so that each can be answered with an error.
+func (s *Scanner) nextValue(c byte) {
+	s.lineBad = true
+	if s.why == "" {
+		s.why = "more than one JSON value on the line"
+	}
+	if s.inMessage {
+		s.emitEnvelope()
+	}
+	s.msgLevel = 0
+	s.valueStart(c)
 }
 
 func (s *Scanner) scanSegment(p []byte) {
@@ -196,8 +295,12 @@ func (s *Scanner) scanSegment(p []byte) {
 		if s.digest != nil && s.digestAt < len(p) {
 			s.digest.Write(p[s.digestAt:])
 		}
+		s.lineLen += len(p)
 	}()
 	s.seg = p
+	// One fast pass decides whether strings in this segment need checking
+	// for raw control characters at all (usually not).
+	s.segCtl = hasControl(p)
 	for i := 0; i < len(p); {
 		switch s.state {
 		case stBad:
@@ -218,13 +321,25 @@ func (s *Scanner) scanSegment(p []byte) {
 		c := p[i]
 		i++
 		s.pos = i
-		if c == ' ' || c == '\t' || c == '\r' {
+		if s.crAt >= 0 {
+			s.refuse("a carriage return inside the line")
+			s.crAt = -1
+		}
+		switch c {
+		case ' ', '\t':
+			continue
+		case '\r':
+			s.crAt = s.lineLen + i - 1
 			continue
 		}
 		s.started = true
 		switch s.state {
 		case stDone:
-			s.bad()
+			if c == '{' || c == '[' {
+				s.nextValue(c)
+			} else {
+				s.bad()
+			}
 		case stValue:
 			s.valueStart(c)
 		case stKeyOrEnd, stKey:
@@ -293,6 +408,9 @@ func (s *Scanner) valueStart(c byte) {
 			}
 			s.beginMessage()
 		}
+		if key == "id" && s.path() {
+			s.refuse("an id that is not a string, a number or null")
+		}
 		s.noteContainerValue(key)
 		if c == '{' && key == "arguments" && s.path("params") && s.newDigest != nil && s.digest == nil {
 			s.digest = s.newDigest()
@@ -347,6 +465,9 @@ func (s *Scanner) closeContainer(opener byte) {
 		return
 	}
 	s.depth--
+	if s.depth == 0 && s.endAt < 0 {
+		s.endAt = s.lineLen + s.pos - 1
+	}
 	if s.digest != nil && s.depth == s.digestLvl {
 		s.digest.Write(s.seg[s.digestAt:s.pos])
 		s.env.ArgDigest = "hmac-sha256:" + hex.EncodeToString(s.digest.Sum(nil))[:32]
@@ -462,9 +583,15 @@ func (s *Scanner) scanString(p []byte, i int) int {
 	for {
 		q := bytes.IndexByte(p[i:], '"')
 		if q < 0 {
+			if s.segCtl && hasControl(p[i:]) {
+				s.refuse("a raw control character inside a string")
+			}
 			s.capBytes(p[i:])
 			s.bsRun = trailingBackslashes(p[i:], s.bsRun)
 			return len(p)
+		}
+		if s.segCtl && hasControl(p[i:i+q]) {
+			s.refuse("a raw control character inside a string")
 		}
 		run := trailingBackslashes(p[i:i+q], s.bsRun)
 		s.capBytes(p[i : i+q+1])
@@ -498,12 +625,16 @@ func (s *Scanner) finishString() {
 			raw := s.buf[:len(s.buf)-1] // drop the closing quote
 			if bytes.IndexByte(raw, '\\') >= 0 {
 				var k string
-				if json.Unmarshal(append([]byte{'"'}, s.buf...), &k) == nil {
-					key = k
+				if json.Unmarshal(append([]byte{'"'}, s.buf...), &k) != nil {
+					s.refuse("an invalid escape in a key") // parsers would disagree
 				}
+				key = k
 			} else {
 				key = string(raw)
 			}
+		}
+		if !s.watchKey(key) {
+			s.refuse("a repeated or differently cased \"" + key + "\" key")
 		}
 		if s.depth <= trackLevels {
 			s.keys[s.depth] = key
@@ -521,8 +652,87 @@ func (s *Scanner) finishScalar() {
 	if s.capture != capNone && !s.overflow {
 		s.store(s.buf)
 	}
+	if s.overflow && (s.capture == capID || s.capture == capMethod || s.capture == capToolName) {
+		s.refuse("an id, method or tool name over 1 KiB") // the gate could not see what the server would
+	}
 	s.capture = capNone
 	s.afterValue()
+}
+
+// Keys whose every spelling the scanner must see, by level (watchBits).
+var (
+	watchedMessageKeys = [...]string{"id", "method", "params"}
+	watchedParamsKeys  = [...]string{"name"}
+)
+
+// watchKey records a key of the message object or of its params and
+// reports false when the key makes the message ambiguous: a second
+// occurrence of a watched key, or a spelling of one that differs but
+// matches under Unicode case folding, as encoding/json would match it.
+func (s *Scanner) watchKey(key string) bool {
+	var watched []string
+	var shift uint
+	switch {
+	case s.path():
+		watched = watchedMessageKeys[:]
+	case s.path("params"):
+		watched, shift = watchedParamsKeys[:], uint(len(watchedMessageKeys))
+	default:
+		return true
+	}
+	for i, w := range watched {
+		if !strings.EqualFold(key, w) {
+			continue
+		}
+		bit := uint8(1) << (shift + uint(i))
+		if key != w || s.seen&bit != 0 {
+			return false
+		}
+		s.seen |= bit
+	}
+	return true
+}
+
+// plainName reports whether a method or tool name reads the same to every
+// server: graphic characters only (no control or format character, which
+// includes NUL and the BOM), and no blank at either end.
+func plainName(v string) bool {
+	for _, r := range v {
+		if !unicode.IsGraphic(r) || unicode.Is(unicode.Cf, r) {
+			return false
+		}
+	}
+	return strings.TrimSpace(v) == v
+}
+
+// hasControl reports whether b holds a byte below 0x20: raw control
+// characters are invalid inside JSON strings, and a raw CR or NUL there is
+// a line break or an end of string to some readers. It tests eight bytes
+// at a time, since strings are the bulk of large messages.
+func hasControl(b []byte) bool {
+	const ones, highs = 0x2020202020202020, 0x8080808080808080
+	i := 0
+	for ; i+32 <= len(b); i += 32 {
+		x0 := binary.LittleEndian.Uint64(b[i:])
+		x1 := binary.LittleEndian.Uint64(b[i+8:])
+		x2 := binary.LittleEndian.Uint64(b[i+16:])
+		x3 := binary.LittleEndian.Uint64(b[i+24:])
+		if ((x0-ones)&^x0|(x1-ones)&^x1|(x2-ones)&^x2|(x3-ones)&^x3)&highs != 0 {
+			return true
+		}
+	}
+	for ; i+8 <= len(b); i += 8 {
+		x := binary.LittleEndian.Uint64(b[i:])
+		if (x-0x2020202020202020)&^x&0x8080808080808080 != 0 {
+			return true
+		}
+	}
+	for ; i < len(b); i++ {
+		if b[i] < 0x20 {
+			return true
+		}
+	}
+	return false
 }
 
 func (s *Scanner) store(raw []byte) {
@@ -536,10 +746,25 @@ func (s *Scanner) store(raw []byte) {
 	switch s.capture {
 	case capID:
 		s.env.ID = append([]byte(nil), raw...)
-	case capMethod:
-		s.env.Method = str()
-	case capToolName:
-		s.env.ToolName = str()
+	case capMethod, capToolName:
+		var v string
+		if raw[0] != '"' || json.Unmarshal(raw, &v) != nil {
+			// Not a valid string: the gate cannot know what a lenient
+			// parser would make of it.
+			s.refuse("a method or tool name that is not a valid JSON string")
+		}
+		if !plainName(v) {
+			// A NUL ends the name for a C-string reader, and other
+			// controls, format characters or surrounding blanks are what
+			// a lenient reader strips: it could call another tool than
+			// the one the gate judged.
+			s.refuse("a method or tool name with a control or format character, or surrounding blanks")
+		}
+		if s.capture == capMethod {
+			s.env.Method = v
+		} else {
+			s.env.ToolName = v
+		}
 	case capRequestID:
 		s.env.RequestID = append([]byte(nil), raw...)
 	case capServerName:

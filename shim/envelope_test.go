@@ -140,7 +140,9 @@ func TestScannerLongValuesAreNotHeld(t *testing.T) {
 	msg = append(msg, `","id":1}`+"\n"...)
 	got := scanAll(msg, 64<<10)
 	// The method is too long to capture; the id after it is still found.
-	want := []Envelope{{ID: []byte("1")}}
+	// The line is marked malformed: a gate cannot see which method the
+	// server would read, so it must not relay the line.
+	want := []Envelope{{ID: []byte("1"), Malformed: true}}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
@@ -257,8 +259,179 @@ func FuzzScanner(f *testing.F) {
 		if want.ArgNames == nil {
 			got[0].ArgNames = nil // long or too many keys: not compared
 		}
+		// Malformed also flags valid JSON that parsers may read
+		// differently (FuzzScannerGate checks that); not compared here.
+		got[0].Malformed = false
 		if diff := cmp.Diff(want, got[0]); diff != "" {
 			t.Fatalf("envelope of %q (-encoding/json +scanner):\n%s", data, diff)
 		}
 	})
+}
+
+// FuzzScannerGate: whenever the scanner accepts a line (Line().Bad is
+// false) and encoding/json finds it valid, a Go server decoding it the way
+// mcp-go does (struct fields, case-insensitive keys, last duplicate wins)
+// sees exactly the method, tool name and id the gate saw. Lines with
+// anything but one value are never accepted.
+func FuzzScannerGate(f *testing.F) {
+	for _, s := range []string{
+		`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"fetch"}}`,
+		`{"id":1,"method":"tools/call","params":{"Name":"x"}}`,
+		`{"id":1,"method":"tools/call","params":{"name":"a","name":"b"}}`,
+		`{"id":1,"METHOD":"tools/call","params":{"name":"a"}}`,
+		`{"id":1,"method":"tools/call","param\u017f":{"name":"a"}}`,
+		`{"id":1,"method":"tools/call"} {"id":2}`,
+		"{\"id\":1}\r{\"id\":2}",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if bytes.IndexByte(data, '\n') >= 0 {
+			return
+		}
+		var envs []Envelope
+		sc := NewScanner(func(e *Envelope) { envs = append(envs, *e) })
+		sc.Scan(append(append([]byte(nil), data...), '\n'))
+		line := sc.Line()
+		if line.Bad || line.Blank {
+			return
+		}
+		trimmed := bytes.TrimRight(data, "\r")
+		dec := json.NewDecoder(bytes.NewReader(trimmed))
+		var first json.RawMessage
+		if dec.Decode(&first) == nil && dec.More() {
+			t.Fatalf("accepted a line with more than one value: %q", data)
+		}
+		if !json.Valid(trimmed) || len(envs) != 1 || envs[0].Batch {
+			return // the gate also checks json.Valid; batches are refused when gated
+		}
+		var m struct {
+			ID     json.RawMessage
+			Method string
+			Params struct{ Name string }
+		}
+		if json.Unmarshal(trimmed, &m) != nil {
+			return // the server would reject it
+		}
+		e := envs[0]
+		if m.Method != e.Method || m.Params.Name != e.ToolName || !bytes.Equal(bytes.TrimSpace(m.ID), e.ID) && !(m.ID == nil && e.ID == nil) {
+			t.Fatalf("%q: a Go server reads method %q name %q id %s; the gate saw %q %q %s", data, m.Method, m.Params.Name, m.ID, e.Method, e.ToolName, e.ID)
+		}
+	})
+}
+
+// TestScannerLineVerdict: the line-level verdict a gate relies on. Each
+// refused line is one a server parsing a JSON stream, splitting at a bare
+// CR or NUL, skipping a BOM, or matching keys like encoding/json could read
+// differently from the gate.
+func TestScannerLineVerdict(t *testing.T) {
+	call := func(id, tool string) string {
+		return `{"jsonrpc":"2.0","id":` + id + `,"method":"tools/call","params":{"name":"` + tool + `"}}`
+	}
+	for _, tc := range []struct {
+		name  string
+		line  string
+		bad   bool
+		blank bool
+		ids   []string // ids of the envelopes found
+	}{
+		{"one request", call("1", "a"), false, false, []string{"1"}},
+		{"CRLF", call("1", "a") + "\r", false, false, []string{"1"}},
+		{"spaces around", "  " + call("1", "a") + " \t", false, false, []string{"1"}},
+		{"batch", "[" + call("1", "a") + "," + call("2", "b") + "]", false, false, []string{"1", "2"}},
+		{"empty", "", false, true, nil},
+		{"blank", " \t \r", false, true, nil},
+		{"two values", call("1", "a") + " " + call("2", "b"), true, false, []string{"1", "2"}},
+		{"two values adjacent", call("1", "a") + call("2", "b"), true, false, []string{"1", "2"}},
+		{"value and batch", call("1", "a") + "[" + call("2", "b") + "]", true, false, []string{"1", "2"}},
+		{"bare CR between values", call("1", "a") + "\r" + call("2", "b"), true, false, []string{"1", "2"}},
+		{"bare CR inside", `{"id":1,"method":"m",` + "\r" + `"params":{}}`, true, false, []string{"1"}},
+		{"CR then space", call("1", "a") + "\r ", true, false, []string{"1"}},
+		{"NUL after", call("1", "a") + "\x00", true, false, []string{"1"}},
+		{"NUL in a string", `{"id":1,"method":"tools/call","params":{"name":"a` + "\x00" + `b"}}`, true, false, []string{"1"}},
+		{"raw tab in a string", `{"id":1,"method":"m","params":{"x":"a` + "\t" + `b"}}`, true, false, []string{"1"}},
+		{"escaped controls are fine", `{"id":1,"method":"m","params":{"x":"a\t\r\n\u0000b"}}`, false, false, []string{"1"}},
+		{"BOM", "\xef\xbb\xbf" + call("1", "a"), true, false, nil},
+		{"garbage after", call("1", "a") + " x", true, false, []string{"1"}},
+		{"truncated", `{"id":1,"method":"m"`, true, false, []string{"1"}},
+		{"scalar", `42`, true, false, nil},
+		{"duplicate name", `{"id":1,"method":"tools/call","params":{"name":"a","name":"b"}}`, true, false, []string{"1"}},
+		{"duplicate name, escaped", `{"id":1,"method":"tools/call","params":{"name":"a","n\u0061me":"b"}}`, true, false, []string{"1"}},
+		{"duplicate method", `{"id":1,"method":"ping","method":"tools/call"}`, true, false, []string{"1"}},
+		{"duplicate params", `{"id":1,"method":"tools/call","params":{"name":"a"},"params":{"name":"b"}}`, true, false, []string{"1"}},
+		{"duplicate id", `{"id":1,"id":2,"method":"ping"}`, true, false, []string{"2"}},
+		{"Name", `{"id":1,"method":"tools/call","params":{"Name":"b"}}`, true, false, []string{"1"}},
+		{"METHOD", `{"id":1,"METHOD":"tools/call"}`, true, false, []string{"1"}},
+		{"Kelvin sign is not k, long s is s", `{"id":1,"method":"tools/call","param\u017f":{"name":"b"}}`, true, false, []string{"1"}},
+		{"invalid escape in a key", `{"id":1,"method":"m","p\qarams":{}}`, true, false, []string{"1"}},
+		{"invalid escape in the tool name", `{"id":1,"method":"tools/call","params":{"name":"denied\_tool"}}`, true, false, []string{"1"}},
+		{"non-string method", `{"id":1,"method":7}`, true, false, []string{"1"}},
+		{"escaped NUL in the tool name", `{"id":1,"method":"tools/call","params":{"name":"denied_tool\u0000x"}}`, true, false, []string{"1"}},
+		{"BOM in the tool name", `{"id":1,"method":"tools/call","params":{"name":"\ufeffdenied_tool"}}`, true, false, []string{"1"}},
+		{"blank around the tool name", `{"id":1,"method":"tools/call","params":{"name":" denied_tool"}}`, true, false, []string{"1"}},
+		{"unicode tool name is fine", `{"id":1,"method":"tools/call","params":{"name":"café.search-1"}}`, false, false, []string{"1"}},
+		{"name deep in arguments is fine", `{"id":1,"method":"tools/call","params":{"name":"a","arguments":{"name":"x","Name":"y","name":"z"}}}`, false, false, []string{"1"}},
+		{"other keys may repeat", `{"id":1,"method":"m","x":1,"x":2,"X":3}`, false, false, []string{"1"}},
+		{"batch element with a duplicate", "[" + call("1", "a") + `,{"id":2,"method":"tools/call","params":{"name":"a","name":"b"}}]`, true, false, []string{"1", "2"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, chunk := range []int{0, 1, 7} {
+				var ids []string
+				sc := NewScanner(func(e *Envelope) {
+					if e.ID != nil {
+						ids = append(ids, string(e.ID))
+					}
+				})
+				in := []byte(tc.line + "\n")
+				if chunk == 0 {
+					sc.Scan(in)
+				} else {
+					for len(in) > 0 {
+						k := min(chunk, len(in))
+						sc.Scan(in[:k])
+						in = in[k:]
+					}
+				}
+				got := sc.Line()
+				if got.Bad != tc.bad || got.Blank != tc.blank {
+					t.Errorf("chunk %d: %+v, want bad %v blank %v", chunk, got, tc.bad, tc.blank)
+				}
+				if !slices.Equal(ids, tc.ids) {
+					t.Errorf("chunk %d: ids %q, want %q", chunk, ids, tc.ids)
+				}
+			}
+		})
+	}
+}
+
+// TestScannerSafeLen: before the end of a line is known, only a prefix that
+// is not a complete value and holds no CR may be handed on.
+func TestScannerSafeLen(t *testing.T) {
+	for _, tc := range []struct {
+		in   string // scanned without a newline
+		want int
+	}{
+		{`{"id":1,"method":"m","params":{"x":"ab`, len(`{"id":1,"method":"m","params":{"x":"ab`)},
+		{`{"id":1}`, len(`{"id":1`)},
+		{`{"id":1}   `, len(`{"id":1`)},
+		{`{"id":1,` + "\r", len(`{"id":1,`)},
+		{`  [{"id":1}]`, len(`  [{"id":1}`)},
+	} {
+		for _, chunk := range []int{0, 1, 5} {
+			sc := NewScanner(func(*Envelope) {})
+			in := []byte(tc.in)
+			if chunk == 0 {
+				sc.Scan(in)
+			} else {
+				for len(in) > 0 {
+					k := min(chunk, len(in))
+					sc.Scan(in[:k])
+					in = in[k:]
+				}
+			}
+			if got := sc.SafeLen(); got != tc.want {
+				t.Errorf("SafeLen after %q (chunk %d) = %d, want %d", tc.in, chunk, got, tc.want)
+			}
+		}
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 
+	"github.com/srt-mcp/srt-mcp/internal/safetext"
 	"github.com/srt-mcp/srt-mcp/sandbox"
 )
 
@@ -20,7 +21,10 @@ func FailClosed(stdin *os.File, stdout io.Writer, stderr io.Writer, cause error,
 	if errors.As(cause, &ue) {
 		msg = "the sandbox is unavailable: " + ue.Error()
 	}
-	fmt.Fprintf(stderr, "srt-mcp: %s\n", msg)
+	// The cause can quote the server's argv or a path: one escaped line.
+	// (stderr is a plain writer here, not safetext.MessageWriter, so the
+	// text is escaped once.)
+	fmt.Fprintf(stderr, "srt-mcp: %s\n", safetext.Line(msg))
 	fmt.Fprintf(stderr, "srt-mcp: the MCP server was not started.\n")
 	if stdin == nil || isTerminal(stdin) {
 		return code

@@ -101,10 +101,26 @@ func gatedPump(dst io.Writer, src io.Reader, sc *Scanner, g *gate) error {
 			}
 		}
 		if err == io.EOF {
-			if held.Len() > 0 || v == pass { // an unterminated last message
-				if v != drop {
+			if !sc.started && !sc.inMessage {
+				return nil // the stream ended at a line boundary
+			}
+			// An unterminated last message: it gets the same decision as
+			// a terminated one, and counts as answered only if it is one
+			// well-formed message (finishLastLine).
+			finishLastLine(sc)
+			if sc.Line().Bad {
+				envs = envs[:0]
+			}
+			switch {
+			case v == undecided && held.Len() > 0:
+				switch v2, repl := g.end(envs, v, held.Bytes()); v2 {
+				case pass, undecided:
 					write(held.Bytes())
+				case replace:
+					write(repl)
 				}
+			case v != undecided:
+				g.end(envs, v, nil)
 			}
 			return nil
 		}

@@ -620,32 +620,72 @@ func TestRelayIsByteExact(t *testing.T) {
 	// cat echoes the client's bytes back: whatever the shim relays in both
 	// directions must come back unchanged. No line is a request (which the
 	// shim would answer when cat exits), so the output is exactly the input.
-	var in bytes.Buffer
-	in.WriteString(`{"jsonrpc":"2.0","id":12345678901234567891,"result":{"z":1,"a":1e400,"n":-0.0}}` + "\n")
-	in.WriteString(`{"jsonrpc":"2.0","method":"notifications/message","params":{"data":"\u00e9\ud83d\ude00 raw é"}}` + "\n")
-	in.WriteString("not json at all\n")
-	in.WriteString("\xff\xfe invalid utf-8 {\"id\":\n")
-	in.WriteString(`[{"jsonrpc":"2.0","method":"a"},{"jsonrpc":"2.0","method":"b"}]` + "\n")
-	in.WriteString(`{"jsonrpc":"2.0","method":"big","params":{"s":"` + probe.Pattern(64<<20) + `"}}` + "\n")
-	in.WriteString(`{"jsonrpc":"2.0","method":"last line without newline"}`)
-	want := append([]byte(nil), in.Bytes()...)
-
-	cmd := exec.Command(testbin.SrtMCP(t), "--", "cat")
-	cmd.Dir = w.project
-	cmd.Env = w.env()
-	cmd.Stdin = &in
-	var out bytes.Buffer
-	cmd.Stdout = &out
-	stderr := &syncBuffer{seen: make(chan struct{}, 1)}
-	cmd.Stderr = stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("srt-mcp -- cat: %v\n%s", err, stderr.String())
+	valid := []string{
+		`{"jsonrpc":"2.0","id":12345678901234567891,"result":{"z":1,"a":1e400,"n":-0.0}}` + "\n",
+		`{"jsonrpc":"2.0","method":"notifications/message","params":{"data":"\u00e9\ud83d\ude00 raw é"}}` + "\n",
+		`[{"jsonrpc":"2.0","method":"a"},{"jsonrpc":"2.0","method":"b"}]` + "\n",
+		`{"jsonrpc":"2.0","method":"big","params":{"s":"` + probe.Pattern(64<<20) + `"}}` + "\n",
 	}
-	// The unterminated last line is relayed, then ended with a newline so
-	// that anything the shim writes next stays parseable.
-	want = append(want, '\n')
-	if !bytes.Equal(out.Bytes(), want) {
-		t.Errorf("relay changed the bytes: got %d bytes, want %d; first difference at %d", out.Len(), len(want), firstDiff(out.Bytes(), want))
+	invalid := []string{"not json at all\n", "\xff\xfe invalid utf-8 {\"id\":\n"}
+	last := `{"jsonrpc":"2.0","method":"last line without newline"}`
+	for _, tc := range []struct {
+		name     string
+		settings string
+		lines    []string
+		want     []string
+	}{
+		// Without a tool policy or pins there is no gate: every byte,
+		// garbage included, passes.
+		{"ungated", `{"mcp": {"pin": false}}`, append(append([]string{}, valid[:2]...), append(invalid, valid[2:]...)...), nil},
+		// With the gate (pins are on by default), lines that are not one
+		// JSON value never reach the server (each is answered with an
+		// error, id null); every other byte passes unchanged.
+		{"gated", `{}`, append(append([]string{}, valid[:2]...), append(invalid, valid[2:]...)...), valid},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var in bytes.Buffer
+			for _, l := range tc.lines {
+				in.WriteString(l)
+			}
+			in.WriteString(last)
+			want := append([]byte(nil), in.Bytes()...)
+			if tc.want != nil {
+				want = []byte(strings.Join(tc.want, "") + last)
+			}
+			cmd := exec.Command(testbin.SrtMCP(t), "--settings", w.settings(t, tc.settings), "--", "cat")
+			cmd.Dir = w.project
+			cmd.Env = w.env()
+			cmd.Stdin = &in
+			var out bytes.Buffer
+			cmd.Stdout = &out
+			stderr := &syncBuffer{seen: make(chan struct{}, 1)}
+			cmd.Stderr = stderr
+			if err := cmd.Run(); err != nil {
+				t.Fatalf("srt-mcp -- cat: %v\n%s", err, stderr.String())
+			}
+			got := out.Bytes()
+			if tc.want != nil {
+				// The shim's own answers to the refused lines are
+				// interleaved between whole messages; take them out.
+				var kept, refusals [][]byte
+				for _, l := range bytes.SplitAfter(got, []byte("\n")) {
+					if bytes.HasPrefix(l, []byte(`{"jsonrpc":"2.0","id":null,"error":{"code":-32600`)) {
+						refusals = append(refusals, l)
+						continue
+					}
+					kept = append(kept, l)
+				}
+				if len(refusals) != len(invalid) {
+					t.Errorf("%d refusals (id null), want %d", len(refusals), len(invalid))
+				}
+				got = bytes.Join(kept, nil)
+			}
+			// The unterminated last line is relayed as it is: the shim
+			// adds nothing to the server's bytes.
+			if !bytes.Equal(got, want) {
+				t.Errorf("relay changed the bytes: got %d bytes, want %d; first difference at %d", len(got), len(want), firstDiff(got, want))
+			}
+		})
 	}
 }
 
@@ -678,6 +718,74 @@ func TestStdoutCarriesOnlyServerOutput(t *testing.T) {
 	for _, want := range []string{"err\n", "srt-mcp: exec ", "resolves to"} {
 		if !strings.Contains(stderr.String(), want) {
 			t.Errorf("stderr lacks %q:\n%s", want, stderr.String())
+		}
+	}
+}
+
+// TestUnterminatedLastLine: when the server exits after writing a last
+// line without a newline, its bytes reach the client unchanged; requests
+// still unanswered get srt-mcp's errors, each on a line of its own (the
+// first one starts with the newline that separates it). A complete last
+// response counts as an answer; a truncated one does not.
+func TestUnterminatedLastLine(t *testing.T) {
+	testbin.RequireBwrap(t)
+	w := newWorld(t)
+	complete := `{"jsonrpc":"2.0","id":1,"result":{}}`
+	truncated := `{"jsonrpc":"2.0","id":1,"resu`
+	for _, tc := range []struct {
+		name, last string
+		errorsFor  []string
+	}{
+		{"complete response", complete, []string{"2"}},
+		{"truncated response", truncated, []string{"1", "2"}},
+	} {
+		for _, settings := range []string{`{}`, `{"mcp": {"pin": false}}`} {
+			t.Run(tc.name+" "+settings, func(t *testing.T) {
+				// The server reads both requests, writes its last line
+				// without a newline, and exits.
+				script := "read a; read b; printf '%s' '" + tc.last + "'"
+				cmd := exec.Command(testbin.SrtMCP(t), "--settings", w.settings(t, settings), "--", "sh", "-c", script)
+				cmd.Dir = w.project
+				cmd.Env = w.env()
+				stdin, err := cmd.StdinPipe()
+				if err != nil {
+					t.Fatal(err)
+				}
+				var out bytes.Buffer
+				cmd.Stdout = &out
+				stderr := &syncBuffer{seen: make(chan struct{}, 1)}
+				cmd.Stderr = stderr
+				if err := cmd.Start(); err != nil {
+					t.Fatal(err)
+				}
+				io.WriteString(stdin, `{"jsonrpc":"2.0","id":1,"method":"ping"}`+"\n"+`{"jsonrpc":"2.0","id":2,"method":"ping"}`+"\n")
+				cmd.Wait()
+				stdin.Close()
+				got := out.String()
+				if !strings.HasPrefix(got, tc.last) {
+					t.Fatalf("the server's bytes were not relayed first and unchanged: %q", got)
+				}
+				rest := strings.TrimPrefix(got, tc.last)
+				var ids []string
+				if rest != "" {
+					if !strings.HasPrefix(rest, "\n") || !strings.HasSuffix(rest, "\n") {
+						t.Fatalf("srt-mcp's errors are not on lines of their own: %q", got)
+					}
+					for _, l := range strings.Split(strings.Trim(rest, "\n"), "\n") {
+						var m struct {
+							ID    json.RawMessage     `json:"id"`
+							Error *struct{ Code int } `json:"error"`
+						}
+						if err := json.Unmarshal([]byte(l), &m); err != nil || m.Error == nil {
+							t.Fatalf("not an error reply: %q", l)
+						}
+						ids = append(ids, string(m.ID))
+					}
+				}
+				if strings.Join(ids, ",") != strings.Join(tc.errorsFor, ",") {
+					t.Errorf("errors for ids %v, want %v; stdout %q", ids, tc.errorsFor, got)
+				}
+			})
 		}
 	}
 }

@@ -216,7 +216,7 @@ func (p *pins) observeTools(defs map[string]ToolDef) {
 			continue
 		}
 		p.report(Event{Time: time.Now(), Kind: KindTool, Op: "tool-changed", Target: name, Decision: DecisionDeny,
-			Rule: p.blocked[name] + "\n" + ToolDiff(name, old, d, known)})
+			Rule: p.blocked[name], Detail: ToolDiff(name, old, d, known)})
 	}
 	p.persistLocked()
 }
@@ -286,7 +286,10 @@ func ToolDiff(name string, old, cur ToolDef, known bool) string {
 		var schema any
 		json.Unmarshal(d.InputSchema, &schema)
 		s, _ := json.MarshalIndent(schema, "", "  ")
-		return "description: " + d.Description + "\ninputSchema: " + string(s) + "\n"
+		// A multi-line description keeps its lines, indented, so that no
+		// line of the server's text can start a line of its own (a forged
+		// "srt-mcp:" line in pins show, or a diff marker).
+		return "description: " + strings.ReplaceAll(d.Description, "\n", "\n  ") + "\ninputSchema: " + string(s) + "\n"
 	}
 	if !known {
 		return "+ new tool " + name + "\n" + render(cur)

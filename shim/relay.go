@@ -28,11 +28,31 @@ func pump(dst io.Writer, src io.Reader, sc *Scanner) error {
 			}
 		}
 		if err == io.EOF {
+			finishLastLine(sc)
 			return nil
 		}
 		if err != nil {
 			return err
 		}
+	}
+}
+
+// finishLastLine ends a stream's unterminated last line in the scanner
+// only, so that a complete last message (a response the server wrote
+// without a newline before it exited) is seen and counts as answered. A
+// line that is not one well-formed message is not reported: a truncated
+// response must leave its request unanswered, so the shim answers it.
+func finishLastLine(sc *Scanner) {
+	emit := sc.emit
+	var envs []Envelope
+	sc.emit = func(e *Envelope) { envs = append(envs, *e) }
+	sc.ScanLine([]byte{'\n'})
+	sc.emit = emit
+	if sc.Line().Bad {
+		return
+	}
+	for i := range envs {
+		emit(&envs[i])
 	}
 }
 
@@ -44,6 +64,10 @@ type messageWriter struct {
 	w      io.Writer
 	inside bool // the server's current message is incomplete: mu is held
 	failed bool // the client went away; later writes are dropped
+	// open: the server's output ended in the middle of a line. Its bytes
+	// stay as they are; a message of the shim's that follows starts with
+	// a newline of its own, so that the client can still parse it.
+	open bool
 }
 
 // Write relays a chunk of the server's output.
@@ -66,14 +90,13 @@ func (m *messageWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// endStream finishes a server output that stopped mid-message (the server
-// died while writing): a newline ends the broken line, so the client can
-// parse what the shim writes next.
+// endStream marks the end of the server's output. If it stopped in the
+// middle of a line (the server died while writing, or its last message has
+// no newline), nothing is added to the server's bytes; the shim's own
+// messages after it start with a newline instead (inject).
 func (m *messageWriter) endStream() {
 	if m.inside {
-		if !m.failed {
-			_, _ = m.w.Write([]byte{'\n'})
-		}
+		m.open = true
 		m.inside = false
 		m.mu.Unlock()
 	}
@@ -83,6 +106,11 @@ func (m *messageWriter) endStream() {
 func (m *messageWriter) inject(msg []byte) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if m.open {
+		// Separate it from the server's unterminated last line.
+		msg = append([]byte{'\n'}, msg...)
+		m.open = false
+	}
 	if !m.failed {
 		if _, err := m.w.Write(msg); err != nil {
 			m.failed = true

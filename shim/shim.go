@@ -18,6 +18,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/srt-mcp/srt-mcp/internal/safetext"
 	"github.com/srt-mcp/srt-mcp/netfilter"
 	"github.com/srt-mcp/srt-mcp/sandbox"
 )
@@ -77,7 +78,14 @@ func Run(opt Options) int {
 	if opt.Grace <= 0 {
 		opt.Grace = DefaultGrace
 	}
-	stderr := &lockedWriter{w: opt.Stderr}
+	// Everything srt-mcp prints on stderr carries strings the server chose
+	// (paths, host names, tool names, its own output). Its own messages go
+	// through safetext.MessageWriter: one Write is one line, and a newline
+	// or escape sequence inside it is shown escaped, so no message can
+	// forge another line or drive the terminal. The server's stderr goes
+	// through safetext.StreamWriter (below) for the same reason.
+	rawStderr := &lockedWriter{w: opt.Stderr}
+	stderr := safetext.MessageWriter{W: rawStderr}
 	// srt-mcp's state directory exists before the sandbox is built, so
 	// the mount plan hides it and keeps it read-only: a server with a
 	// writable home must not create it with forged pins or a known digest
@@ -93,15 +101,15 @@ func Run(opt Options) int {
 
 	inR, inW, err := blockingPipe()
 	if err != nil {
-		return FailClosed(opt.Stdin, opt.Stdout, stderr, err, sandbox.ExitSandbox)
+		return FailClosed(opt.Stdin, opt.Stdout, rawStderr, err, sandbox.ExitSandbox)
 	}
 	outR, outW, err := blockingPipe()
 	if err != nil {
-		return FailClosed(opt.Stdin, opt.Stdout, stderr, err, sandbox.ExitSandbox)
+		return FailClosed(opt.Stdin, opt.Stdout, rawStderr, err, sandbox.ExitSandbox)
 	}
 	errR, errW, err := os.Pipe()
 	if err != nil {
-		return FailClosed(opt.Stdin, opt.Stdout, stderr, err, sandbox.ExitSandbox)
+		return FailClosed(opt.Stdin, opt.Stdout, rawStderr, err, sandbox.ExitSandbox)
 	}
 	for _, f := range []*os.File{inW, outW, opt.Stdin, opt.Stdout} {
 		enlargePipe(f)
@@ -109,12 +117,12 @@ func Run(opt Options) int {
 
 	netPolicy, err := netfilter.NewPolicy(opt.Policy.Network.AllowedDomains, opt.Policy.Network.DeniedDomains)
 	if err != nil {
-		return FailClosed(opt.Stdin, opt.Stdout, stderr, err, sandbox.ExitUsage)
+		return FailClosed(opt.Stdin, opt.Stdout, rawStderr, err, sandbox.ExitUsage)
 	}
 
 	spec := sandbox.Spec{Policy: opt.Policy, Argv: opt.Argv, Env: opt.Env, Stdin: inR, Stdout: outW, Stderr: errW, Observe: !opt.NoObserve}
 	if opt.Debug {
-		spec.Trace = stderr
+		spec.Trace = rawStderr // multi-line by design, and built from the user's own settings and argv
 	}
 	proc, err := sandbox.Start(spec)
 	inR.Close()
@@ -124,7 +132,7 @@ func Run(opt Options) int {
 		inW.Close()
 		outR.Close()
 		errR.Close()
-		return FailClosed(opt.Stdin, opt.Stdout, stderr, err, sandbox.ExitSandbox)
+		return FailClosed(opt.Stdin, opt.Stdout, rawStderr, err, sandbox.ExitSandbox)
 	}
 	for _, n := range proc.Notices {
 		fmt.Fprintf(stderr, "srt-mcp: note: %s\n", n)
@@ -216,7 +224,11 @@ func Run(opt Options) int {
 	}()
 	go func() {
 		defer outputs.Done()
-		_, _ = io.Copy(io.MultiWriter(stderr, r.errTail), errR)
+		// A line of the server's that starts like one of srt-mcp's gets a
+		// label, so the server cannot forge srt-mcp's reports either.
+		serverErr := &safetext.StreamWriter{W: rawStderr, Impersonated: "srt", Label: "[server] "}
+		_, _ = io.Copy(io.MultiWriter(serverErr, r.errTail), errR)
+		serverErr.Close()
 		errR.Close()
 	}()
 	readyErr := make(chan error, 1)
@@ -277,7 +289,7 @@ wait:
 type run struct {
 	out      *messageWriter
 	inflight *inflight
-	stderr   io.Writer
+	stderr   safetext.MessageWriter
 	errTail  *tail
 	denials  *limiter
 	tracer   *Tracer
@@ -299,7 +311,7 @@ func (r *run) relayClient(serverIn io.WriteCloser, stdin io.Reader) {
 	sc.DigestArguments(digestKey())
 	w := &dropWriter{w: serverIn}
 	if r.tools.active() {
-		_ = gatedPump(w, stdin, sc, r.clientGate())
+		_ = r.gateClient(w, stdin, sc)
 	} else {
 		_ = pump(w, stdin, sc)
 	}
@@ -437,7 +449,14 @@ func (r *run) report(e Event) {
 	if suppressed > 0 {
 		more = fmt.Sprintf(" [and %d more like it]", suppressed)
 	}
-	fmt.Fprintf(r.stderr, "srt-mcp: %s %s %s%s: %s%s\n", verb, e.Op, e.Target, during, e.Rule, more)
+	line := fmt.Sprintf("srt-mcp: %s %s %s%s: %s%s", verb, e.Op, e.Target, during, e.Rule, more)
+	var detail []string
+	if e.Detail != "" {
+		detail = strings.Split(strings.TrimSuffix(e.Detail, "\n"), "\n")
+	}
+	// One Write, every part escaped: the target, the tool names and the
+	// detail are the server's words.
+	r.stderr.Block(line, detail)
 }
 
 // serverName is the name traces and pins use for the server.

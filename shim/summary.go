@@ -11,6 +11,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/srt-mcp/srt-mcp/internal/safetext"
 )
 
 // Record is one trace line as read back (the schema of docs/traces.md).
@@ -287,23 +289,33 @@ func parentDomain(host string) string {
 	return rest
 }
 
-// WriteSummaries prints summaries for people.
+// WriteSummaries prints summaries for people. Every string in a trace
+// came from the server (its name, the paths and hosts it tried, its tool
+// names), so each is escaped with safetext before it is printed.
 func WriteSummaries(w io.Writer, sums []Summary, sugs map[string][]Suggestion, minCount int) {
+	esc := safetext.Line
+	escAll := func(list []string) []string {
+		out := make([]string, len(list))
+		for i, s := range list {
+			out[i] = esc(s)
+		}
+		return out
+	}
 	if len(sums) == 0 {
 		fmt.Fprintln(w, "no violations recorded")
 	}
 	for _, s := range sums {
-		fmt.Fprintf(w, "%s: %d events in %d runs\n", s.Server, s.Events, s.Runs)
+		fmt.Fprintf(w, "%s: %d events in %d runs\n", esc(s.Server), s.Events, s.Runs)
 		for _, k := range sortedKeys(boolKeys(s.ByKind)) {
-			fmt.Fprintf(w, "  %-12s %d\n", k, s.ByKind[k])
+			fmt.Fprintf(w, "  %-12s %d\n", esc(k), s.ByKind[k])
 		}
 		fmt.Fprintln(w, "  targets:")
 		for _, t := range s.Targets {
 			tools := ""
 			if len(t.Tools) > 0 {
-				tools = "  by " + strings.Join(t.Tools, ", ")
+				tools = "  by " + strings.Join(escAll(t.Tools), ", ")
 			}
-			fmt.Fprintf(w, "    %5d  %-11s %-40s %s%s\n", t.Count, t.Kind, t.Target, strings.Join(t.Decisions, "/"), tools)
+			fmt.Fprintf(w, "    %5d  %-11s %-40s %s%s\n", t.Count, esc(t.Kind), esc(t.Target), strings.Join(escAll(t.Decisions), "/"), tools)
 		}
 		if sugs == nil {
 			continue
@@ -315,17 +327,17 @@ func WriteSummaries(w io.Writer, sums []Summary, sugs map[string][]Suggestion, m
 		}
 		fmt.Fprintln(w, "  suggested settings (review before use; srt-mcp never edits settings itself):")
 		for _, g := range list {
-			tools := strings.Join(g.Tools, ", ")
+			tools := strings.Join(escAll(g.Tools), ", ")
 			if tools == "" {
 				tools = "none in flight"
 			}
-			fmt.Fprintf(w, "    %s += %v   (%d events; targets: %s; tools: %s)\n", g.Setting, g.Value, g.Count, strings.Join(g.Targets, ", "), tools)
+			fmt.Fprintf(w, "    %s += %s   (%d events; targets: %s; tools: %s)\n", esc(g.Setting), esc(fmt.Sprint(g.Value)), g.Count, strings.Join(escAll(g.Targets), ", "), tools)
 			if g.Warning != "" {
-				fmt.Fprintf(w, "      warning: %s\n", g.Warning)
+				fmt.Fprintf(w, "      warning: %s\n", esc(g.Warning))
 			}
 		}
 		patch, _ := json.MarshalIndent(Patch(list), "  ", "  ")
-		fmt.Fprintf(w, "  patch:\n  %s\n", patch)
+		fmt.Fprintf(w, "  patch:\n  %s\n", safetext.JSON(patch))
 	}
 }
 

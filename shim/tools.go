@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
+	"unicode"
 
 	"github.com/srt-mcp/srt-mcp/sandbox"
 )
@@ -18,8 +20,8 @@ const (
 	// A tools/call must name its tool within this many bytes, or it is
 	// refused: clients put params.name before the arguments.
 	callDecisionLimit = 1 << 20
-	// A tools/list or initialize response larger than this is relayed
-	// unfiltered (calls to denied tools are still refused).
+	// A tools/list or initialize response larger than this is refused:
+	// it could be neither filtered nor pinned.
 	listFilterLimit = 32 << 20
 )
 
@@ -46,85 +48,15 @@ func (t *toolGuard) callAllowed(tool string) (ok bool, op, why string) {
 	return true, "", ""
 }
 
-// clientGate holds each client message until it is known whether it is a
-// tools/call and to which tool; refused calls never reach the server.
-func (r *run) clientGate() *gate {
-	var dropWhy string
-	return &gate{
-		limit:     callDecisionLimit,
-		overLimit: drop,
-		partial: func(env *Envelope, held int) verdict {
-			switch {
-			case env == nil || env.Batch:
-				return undecided
-			case env.Method != "" && env.Method != "tools/call":
-				return pass
-			case env.Method == "tools/call" && env.ToolName != "":
-				if ok, _, why := r.tools.callAllowed(env.ToolName); !ok {
-					dropWhy = why
-					return drop
-				}
-				return pass
-			}
-			if held > callDecisionLimit {
-				dropWhy = "srt-mcp could not read the tool name within the first MiB of the request"
-			}
-			return undecided
-		},
-		end: func(envs []Envelope, v verdict, _ []byte) (verdict, []byte) {
-			if v == undecided {
-				v = pass
-				for _, e := range envs {
-					if e.Method != "tools/call" {
-						continue
-					}
-					if e.Batch {
-						v, dropWhy = drop, "srt-mcp refuses tools/call inside a JSON-RPC batch while a tool policy or pins apply"
-						break
-					}
-					if ok, _, why := r.tools.callAllowed(e.ToolName); !ok {
-						v, dropWhy = drop, why
-					}
-				}
-			}
-			for i := range envs {
-				e := &envs[i]
-				if v != drop {
-					r.fromClient(e)
-					continue
-				}
-				if !e.IsRequest() {
-					continue
-				}
-				why := dropWhy
-				if why == "" {
-					why = "refused"
-				}
-				msg := fmt.Sprintf("srt-mcp: %s %s refused: %s", e.Method, e.ToolName, why)
-				if _, op, _ := r.tools.callAllowed(e.ToolName); op == "call-blocked" {
-					msg += fmt.Sprintf(". Review the change with `srt-mcp pins show %s`, then `srt-mcp pins accept %s`", r.serverName(), r.serverName())
-				}
-				r.out.inject(errorReply(e.ID, CodeToolBlocked, msg, nil))
-				op := "call-denied"
-				if _, o, _ := r.tools.callAllowed(e.ToolName); o != "" {
-					op = o
-				}
-				r.report(Event{Time: time.Now(), Kind: KindTool, Op: op, Target: e.ToolName, Decision: DecisionDeny, Rule: why,
-					InFlight: []CallRef{{ID: json.RawMessage(e.ID), Method: e.Method, Tool: e.ToolName, ArgNames: e.ArgNames, ArgDigest: e.ArgDigest}}})
-			}
-			dropWhy = ""
-			return v, nil
-		},
-	}
-}
-
 // serverGate holds the responses to tools/list (to filter and pin them) and
 // to initialize or server/discover (to pin the instructions); everything
-// else streams.
+// else streams. A held response is relayed only if the client is bound to
+// read it as the gate did (strictResponse); one too large to hold is
+// refused, since it could be neither filtered nor pinned.
 func (r *run) serverGate() *gate {
 	return &gate{
 		limit:     listFilterLimit,
-		overLimit: pass,
+		overLimit: drop,
 		partial: func(env *Envelope, held int) verdict {
 			switch {
 			case env == nil:
@@ -132,8 +64,7 @@ func (r *run) serverGate() *gate {
 			case env.Method != "":
 				return pass // a request or notification from the server
 			case env.ID != nil:
-				switch r.inflight.method(env.ID) {
-				case "tools/list", "initialize", "server/discover":
+				if heldMethod(r.inflight.method(env.ID)) {
 					return undecided
 				}
 				return pass
@@ -144,14 +75,41 @@ func (r *run) serverGate() *gate {
 			return undecided
 		},
 		end: func(envs []Envelope, v verdict, msg []byte) (verdict, []byte) {
+			// The response partial held, if it was one: its first envelope
+			// carries the id of a held request, whatever else the line
+			// holds.
+			var id []byte
 			method := ""
-			if len(envs) == 1 && envs[0].IsResponse() && envs[0].HasResult {
-				method = r.inflight.method(envs[0].ID)
+			if len(envs) > 0 && envs[0].ID != nil && envs[0].Method == "" {
+				id, method = envs[0].ID, r.inflight.method(envs[0].ID)
 			}
+			if !heldMethod(method) {
+				method = ""
+			}
+			hasResult := len(envs) == 1 && envs[0].IsResponse() && envs[0].HasResult
 			for i := range envs {
 				r.fromServer(&envs[i])
 			}
-			if v != undecided || msg == nil {
+			if method == "" {
+				return v, nil
+			}
+			why := ""
+			switch {
+			case v == drop:
+				why = fmt.Sprintf("it is larger than %d MiB, too large to pin and filter", listFilterLimit>>20)
+			case msg != nil:
+				why = strictResponse(msg, method)
+			}
+			if why != "" {
+				r.report(Event{Time: time.Now(), Kind: KindTool, Op: "response-refused", Target: method, Decision: DecisionDeny, Rule: why})
+				reply := errorReply(id, CodeResponseRefused, "srt-mcp refused the server's "+method+" response: "+why, nil)
+				if v == drop {
+					r.out.inject(reply)
+					return drop, nil
+				}
+				return replace, reply
+			}
+			if v != undecided || msg == nil || !hasResult {
 				return v, nil
 			}
 			switch method {
@@ -165,6 +123,102 @@ func (r *run) serverGate() *gate {
 			return pass, nil
 		},
 	}
+}
+
+// CodeResponseRefused is the error the client gets instead of a server's
+// tools/list, initialize or server/discover response that the shim could
+// not read unambiguously.
+const CodeResponseRefused = -32004
+
+func heldMethod(m string) bool {
+	return m == "tools/list" || m == "initialize" || m == "server/discover"
+}
+
+// strictResponse says why a held response could be read differently by
+// the client than by the gate, or "". The gate pins and filters what it
+// parses; a client that parses a JSON stream, splits at a bare CR, or
+// matches keys case-insensitively (every Go client using encoding/json)
+// must not be able to see another tool list or other instructions. So the
+// line must be exactly one JSON value (the scanner's line verdict and
+// json.Valid), and no object the gate reads (the message, its result, each
+// tool) may hold two keys that are equal under Unicode case folding.
+func strictResponse(msg []byte, method string) string {
+	line := msg
+	if !bytes.HasSuffix(line, []byte{'\n'}) {
+		line = append(append([]byte(nil), line...), '\n')
+	}
+	sc := NewScanner(func(*Envelope) {})
+	sc.Scan(line)
+	if info := sc.Line(); info.Bad {
+		return info.Why
+	}
+	if !json.Valid(trimLine(line)) {
+		return "not valid JSON"
+	}
+	top, why := strictObject(trimLine(line))
+	if why != "" {
+		return why
+	}
+	raw, ok := top["result"]
+	if !ok {
+		return "" // an error response: nothing to pin
+	}
+	result, why := strictObject(raw)
+	if why != "" || method != "tools/list" {
+		return why
+	}
+	var tools []json.RawMessage
+	if json.Unmarshal(result["tools"], &tools) != nil {
+		return "result.tools is not an array"
+	}
+	for _, t := range tools {
+		if _, why := strictObject(t); why != "" {
+			return why
+		}
+	}
+	return ""
+}
+
+// strictObject decodes a JSON object whose keys are distinct even under
+// Unicode case folding, or says why it is not one.
+func strictObject(raw []byte) (map[string]json.RawMessage, string) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return nil, "not a JSON object where one is expected"
+	}
+	out := map[string]json.RawMessage{}
+	folded := map[string]bool{}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, "not valid JSON"
+		}
+		key := tok.(string)
+		if f := foldKey(key); folded[f] {
+			return nil, fmt.Sprintf("the key %q appears twice, or in two spellings that differ only in case", key)
+		} else {
+			folded[f] = true
+		}
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			return nil, "not valid JSON"
+		}
+		out[key] = v
+	}
+	return out, ""
+}
+
+// foldKey maps each rune to the smallest rune of its case-folding orbit, so
+// keys that strings.EqualFold (and encoding/json) treat as equal map to the
+// same string.
+func foldKey(s string) string {
+	return strings.Map(func(r rune) rune {
+		m := r
+		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+			m = min(m, f)
+		}
+		return m
+	}, s)
 }
 
 // filterToolsList pins the tools of a tools/list response and removes the

@@ -45,6 +45,9 @@ type Event struct {
 	Target   string
 	Decision string
 	Rule     string
+	// Detail is multi-line evidence (a tool's diff): indented under the
+	// stderr line, and appended to rule, after a newline, in the trace.
+	Detail   string
 	InFlight []CallRef
 }
 
@@ -154,6 +157,10 @@ func (t *Tracer) write(e Event) {
 	if inFlight == nil {
 		inFlight = []CallRef{}
 	}
+	rule := e.Rule
+	if e.Detail != "" {
+		rule += "\n" + e.Detail
+	}
 	mcp, _ := json.Marshal(struct {
 		InFlight  []CallRef `json:"inFlight"`
 		Ambiguous bool      `json:"ambiguous"`
@@ -166,7 +173,7 @@ func (t *Tracer) write(e Event) {
 		Str("op", e.Op).
 		Str("target", e.Target).
 		Str("decision", e.Decision).
-		Str("rule", e.Rule).
+		Str("rule", rule).
 		RawJSON("mcp", mcp).
 		Send()
 }

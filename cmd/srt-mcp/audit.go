@@ -89,9 +89,7 @@ func runAudit(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	if *asJSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		enc.Encode(rep)
+		writeJSON(stdout, rep)
 	} else {
 		fmt.Fprint(stdout, rep.Markdown())
 	}

@@ -5,6 +5,7 @@ import (
 	"io"
 	"sort"
 
+	"github.com/srt-mcp/srt-mcp/internal/safetext"
 	"github.com/srt-mcp/srt-mcp/sandbox"
 	"github.com/srt-mcp/srt-mcp/shim"
 )
@@ -30,14 +31,14 @@ func runPins(args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 		if before != nil && before.Pending == nil {
-			fmt.Fprintf(stdout, "%s: nothing pending; the accepted pins stay\n", server)
+			fmt.Fprintf(stdout, "%s: nothing pending; the accepted pins stay\n", safetext.Line(server))
 			return 0
 		}
 		if _, err := shim.AcceptPins(dir, server); err != nil {
 			fmt.Fprintln(stderr, "srt-mcp pins:", err)
 			return 1
 		}
-		fmt.Fprintf(stdout, "%s: accepted the pending tool definitions and policy\n", server)
+		fmt.Fprintf(stdout, "%s: accepted the pending tool definitions and policy\n", safetext.Line(server))
 		return 0
 	}
 	p, err := shim.LoadPins(dir, server)
@@ -48,7 +49,9 @@ func runPins(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "srt-mcp pins:", err)
 		return 1
 	}
-	fmt.Fprintf(stdout, "%s (updated %s)\n", p.Server, p.Updated)
+	// Server and tool names, descriptions and schemas are the server's
+	// words: escaped, so they can neither add lines nor drive a terminal.
+	fmt.Fprintf(stdout, "%s (updated %s)\n", safetext.Line(p.Server), safetext.Line(p.Updated))
 	names := func(m map[string]shim.ToolDef) []string {
 		var out []string
 		for n := range m {
@@ -60,16 +63,16 @@ func runPins(args []string, stdout, stderr io.Writer) int {
 	if p.Accepted != nil {
 		fmt.Fprintf(stdout, "accepted: %d tools, policy %s\n", len(p.Accepted.Tools), p.Accepted.Policy)
 		for _, n := range names(p.Accepted.Tools) {
-			fmt.Fprintf(stdout, "  %-30s %s\n", n, p.Accepted.Tools[n].Digest)
+			fmt.Fprintf(stdout, "  %-30s %s\n", safetext.Line(n), safetext.Line(p.Accepted.Tools[n].Digest))
 		}
 	}
 	if p.Pending == nil {
 		fmt.Fprintln(stdout, "nothing pending")
 		return 0
 	}
-	fmt.Fprintln(stdout, "pending (calls to these are blocked until `srt-mcp pins accept "+server+"`):")
+	fmt.Fprintln(stdout, "pending (calls to these are blocked until `srt-mcp pins accept "+safetext.Line(server)+"`):")
 	if p.Accepted != nil && p.Pending.Policy != p.Accepted.Policy {
-		fmt.Fprintf(stdout, "  policy changed: %s -> %s (every call is blocked)\n", p.Accepted.Policy, p.Pending.Policy)
+		fmt.Fprintf(stdout, "  policy changed: %s -> %s (every call is blocked)\n", safetext.Line(p.Accepted.Policy), safetext.Line(p.Pending.Policy))
 	}
 	if p.Accepted != nil && p.Pending.Instructions != p.Accepted.Instructions {
 		fmt.Fprintln(stdout, "  server instructions changed (every call is blocked)")
@@ -79,9 +82,9 @@ func runPins(args []string, stdout, stderr io.Writer) int {
 		old, known := p.Accepted.Tools[n]
 		switch {
 		case !known:
-			fmt.Fprintf(stdout, "  new tool %s:\n%s", n, shim.ToolDiff(n, shim.ToolDef{}, cur, false))
+			fmt.Fprintf(stdout, "  new tool %s:\n%s", safetext.Line(n), safetext.Lines(shim.ToolDiff(n, shim.ToolDef{}, cur, false)))
 		case old.Digest != cur.Digest:
-			fmt.Fprintf(stdout, "  changed tool %s:\n%s", n, shim.ToolDiff(n, old, cur, true))
+			fmt.Fprintf(stdout, "  changed tool %s:\n%s", safetext.Line(n), safetext.Lines(shim.ToolDiff(n, old, cur, true)))
 		}
 	}
 	return 0

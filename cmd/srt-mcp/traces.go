@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/srt-mcp/srt-mcp/internal/safetext"
 	"github.com/srt-mcp/srt-mcp/sandbox"
 	"github.com/srt-mcp/srt-mcp/shim"
 )
@@ -68,10 +69,20 @@ func runTraces(args []string, stdout, stderr io.Writer) int {
 		}
 		out.Servers = append(out.Servers, o)
 	}
-	enc := json.NewEncoder(stdout)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(out); err != nil {
+	if writeJSON(stdout, out) != nil {
 		return 1
 	}
 	return 0
+}
+
+// writeJSON prints v as indented JSON. The output is valid JSON either way;
+// safetext.JSON also escapes the bidi, C1 and other format characters that
+// encoding/json leaves raw, for whoever reads it in a terminal.
+func writeJSON(w io.Writer, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(append(safetext.JSON(b), '\n'))
+	return err
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/srt-mcp/srt-mcp/configs"
 	"github.com/srt-mcp/srt-mcp/internal/clientconfig"
+	"github.com/srt-mcp/srt-mcp/internal/safetext"
 	"github.com/srt-mcp/srt-mcp/sandbox"
 )
 
@@ -114,15 +114,13 @@ func runVerify(args []string, stdout, stderr io.Writer) int {
 		if out.Servers == nil {
 			out.Servers = []*clientconfig.Server{}
 		}
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		enc.Encode(out)
+		writeJSON(stdout, out)
 	} else {
 		for _, ch := range changes {
 			if *dryRun {
-				fmt.Fprint(stdout, ch.Diff)
+				fmt.Fprint(stdout, safetext.Lines(ch.Diff))
 			} else {
-				fmt.Fprintf(stdout, "rewrote %s (%s); backup: %s\n", ch.File, strings.Join(ch.Fixed, ", "), ch.Backup)
+				fmt.Fprintf(stdout, "rewrote %s (%s); backup: %s\n", safetext.Line(ch.File), safetext.Line(strings.Join(ch.Fixed, ", ")), safetext.Line(ch.Backup))
 			}
 		}
 		if len(servers) == 0 && len(errs) == 0 {
@@ -131,12 +129,14 @@ func runVerify(args []string, stdout, stderr io.Writer) int {
 			tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "CLIENT\tFILE\tSERVER\tSTATUS\tDETAIL")
 			for _, s := range servers {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", s.Client, s.File, s.Name, s.Status, s.Detail)
+				// Names, files and details come from config files a
+				// project can ship (.mcp.json, .vscode/mcp.json).
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", safetext.Line(s.Client), safetext.Line(s.File), safetext.Line(s.Name), safetext.Line(string(s.Status)), safetext.Line(s.Detail))
 			}
 			tw.Flush()
 		}
 		for _, e := range errs {
-			fmt.Fprintf(stderr, "srt-mcp verify: %s: %s\n", e.File, e.Error)
+			fmt.Fprintf(stderr, "srt-mcp verify: %s: %s\n", safetext.Line(e.File), safetext.Line(e.Error))
 		}
 	}
 	switch {

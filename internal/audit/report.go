@@ -5,6 +5,8 @@ import (
 	"encoding/hex"
 	"fmt"
 	"strings"
+
+	"github.com/srt-mcp/srt-mcp/internal/safetext"
 )
 
 func shimDigest(b []byte) string {
@@ -18,7 +20,20 @@ func (r *Report) Clean() bool { return len(r.Findings) == 0 }
 // Markdown renders the report for people.
 func (r *Report) Markdown() string {
 	var b strings.Builder
-	p := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
+	// Nearly every string here is the server's (its name, tool names and
+	// descriptions, the paths and hosts it tried): each one is escaped, so
+	// it can neither add lines to the report nor drive a terminal.
+	p := func(format string, args ...any) {
+		for i, a := range args {
+			if s, ok := a.(string); ok {
+				args[i] = safetext.Line(s)
+			}
+		}
+		fmt.Fprintf(&b, format+"\n", args...)
+	}
+	// cell escapes a table cell: first for people, then the Markdown pipe
+	// (in that order, so the pipe's backslash is not doubled).
+	cell := func(s string) escaped { return escaped(strings.ReplaceAll(safetext.Line(s), "|", "\\|")) }
 	p("# srt-mcp audit: %s %s", r.Server, r.Version)
 	p("")
 	p("- command: `%s`", strings.Join(r.Command, " "))
@@ -49,7 +64,7 @@ func (r *Report) Markdown() string {
 		p("| target | op | decision | rule | count | during |")
 		p("|---|---|---|---|---|---|")
 		for _, o := range obs {
-			p("| `%s` | %s | %s | %s | %d | %s |", o.Target, o.Op, o.Decision, strings.ReplaceAll(o.Rule, "|", "\\|"), o.Count, strings.Join(o.Calls, ", "))
+			p("| `%s` | %s | %s | %s | %d | %s |", o.Target, o.Op, o.Decision, cell(o.Rule), o.Count, strings.Join(o.Calls, ", "))
 		}
 		p("")
 	}
@@ -76,7 +91,7 @@ func (r *Report) Markdown() string {
 		if len(desc) > 120 {
 			desc = desc[:120] + "…"
 		}
-		p("| %s | `%s` | %s |", t.Name, t.Digest, strings.ReplaceAll(desc, "|", "\\|"))
+		p("| %s | `%s` | %s |", t.Name, t.Digest, cell(desc))
 	}
 	p("")
 	if len(r.Hidden) > 0 {
@@ -106,3 +121,6 @@ func (r *Report) Markdown() string {
 	}
 	return b.String()
 }
+
+// escaped is text already made safe; Markdown's p prints it as it is.
+type escaped string

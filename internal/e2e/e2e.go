@@ -330,16 +330,50 @@ func (s *Session) Stderr() string { return s.stderr.String() }
 const ProbeName = probe.Name
 
 type syncBuffer struct {
-	t  *testing.T
-	mu sync.Mutex
-	b  strings.Builder
+	t       *testing.T
+	mu      sync.Mutex
+	b       strings.Builder
+	changed chan struct{} // signalled (without blocking) after each write
 }
 
 func (b *syncBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
-	defer b.mu.Unlock()
 	b.b.Write(p)
+	ch := b.signal()
+	b.mu.Unlock()
+	select {
+	case ch <- struct{}{}:
+	default:
+	}
 	return len(p), nil
+}
+
+// signal is the channel a write signals; b.mu must be held.
+func (b *syncBuffer) signal() chan struct{} {
+	if b.changed == nil {
+		b.changed = make(chan struct{}, 1)
+	}
+	return b.changed
+}
+
+// WaitStderr blocks until srt-mcp's stderr satisfies done, waking on each
+// write to it, and fails the test if that does not happen within timeout.
+func (s *Session) WaitStderr(t testing.TB, timeout time.Duration, done func(stderr string) bool) string {
+	t.Helper()
+	deadline := time.After(timeout)
+	for {
+		s.stderr.mu.Lock()
+		e, ch := s.stderr.b.String(), s.stderr.signal()
+		s.stderr.mu.Unlock()
+		if done(e) {
+			return e
+		}
+		select {
+		case <-ch:
+		case <-deadline:
+			t.Fatalf("srt-mcp's stderr did not show what the test waits for within %v:\n%s", timeout, e)
+		}
+	}
 }
 
 func (b *syncBuffer) String() string {
