@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"io"
 	"sort"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -202,6 +204,62 @@ func (f *inflight) method(rawID []byte) string {
 		return c.method
 	}
 	return ""
+}
+
+// looseMatch returns the method and exact id of a request in flight whose id
+// a lenient client would take to be rawID although the two differ as JSON:
+// the TypeScript SDK compares Number(id), so a reply with id "2", 2.0, 2e0,
+// "0x2" or " 2" answers request 2 for it. ok is false when rawID matches a
+// request exactly, or none at all.
+func (f *inflight) looseMatch(rawID []byte) (method string, id []byte, ok bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if _, exact := f.calls[idKey(rawID)]; exact {
+		return "", nil, false
+	}
+	want, numeric := jsNumber(rawID)
+	if !numeric {
+		return "", nil, false
+	}
+	for _, k := range f.order {
+		c, live := f.calls[k]
+		if !live {
+			continue
+		}
+		if got, isNum := jsNumber(c.id); isNum && got == want {
+			return c.method, c.id, true
+		}
+	}
+	return "", nil, false
+}
+
+// jsNumber reads a JSON id the way JavaScript's Number() does: a number,
+// or a string of a decimal, hex (0x), octal (0o) or binary (0b) number,
+// blanks around it allowed. An empty or blank string is 0 there.
+func jsNumber(raw []byte) (float64, bool) {
+	raw = bytes.TrimSpace(raw)
+	s := string(raw)
+	if len(raw) > 0 && raw[0] == '"' {
+		if json.Unmarshal(raw, &s) != nil {
+			return 0, false
+		}
+		s = strings.TrimSpace(s)
+		if s == "" {
+			return 0, true
+		}
+		lower := strings.ToLower(s)
+		for prefix, base := range map[string]int{"0x": 16, "0o": 8, "0b": 2} {
+			if strings.HasPrefix(lower, prefix) {
+				n, err := strconv.ParseUint(lower[2:], base, 64)
+				return float64(n), err == nil
+			}
+		}
+	}
+	if s == "" || strings.ContainsAny(s, "_") || strings.HasPrefix(strings.ToLower(strings.TrimLeft(s, "+-")), "0x") {
+		return 0, false // ParseFloat accepts these; Number() does not
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	return f, err == nil
 }
 
 // drain returns the unanswered calls in arrival order and forgets them.

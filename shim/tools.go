@@ -67,6 +67,9 @@ func (r *run) serverGate() *gate {
 				if heldMethod(r.inflight.method(env.ID)) {
 					return undecided
 				}
+				if m, _, loose := r.inflight.looseMatch(env.ID); loose && heldMethod(m) {
+					return undecided // refused at the end: see below
+				}
 				return pass
 			}
 			if held > callDecisionLimit {
@@ -85,6 +88,23 @@ func (r *run) serverGate() *gate {
 			}
 			if !heldMethod(method) {
 				method = ""
+			}
+			if method == "" && len(envs) > 0 && envs[0].ID != nil && envs[0].Method == "" {
+				// An id that differs from the request's as JSON but that a
+				// lenient client reads as the same (2 and "2", 2.0, "0x2")
+				// would carry a tools/list or initialize answer past the
+				// filter and the pins. No conforming server does that.
+				if m, reqID, loose := r.inflight.looseMatch(envs[0].ID); loose && heldMethod(m) {
+					why := fmt.Sprintf("its id %s is not the id %s of the %s request, though a client could take it for that", envs[0].ID, reqID, m)
+					r.inflight.remove(reqID)
+					r.report(Event{Time: time.Now(), Kind: KindTool, Op: "response-refused", Target: m, Decision: DecisionDeny, Rule: why})
+					reply := errorReply(reqID, CodeResponseRefused, "srt-mcp refused the server's "+m+" response: "+why, nil)
+					if v == drop {
+						r.out.inject(reply)
+						return drop, nil
+					}
+					return replace, reply
+				}
 			}
 			hasResult := len(envs) == 1 && envs[0].IsResponse() && envs[0].HasResult
 			for i := range envs {

@@ -217,11 +217,13 @@ func (c *rawClient) roundTrip(t *testing.T, id int, line string) string {
 // not: a "Result" key a Go client reads (encoding/json matches keys
 // case-insensitively and the last one wins) next to the "result" the gate
 // reads; a second value on the line, for a client that parses a JSON
-// stream; a list padded past what the gate can hold. The client must never
+// stream; a list padded past what the gate can hold; an id that differs
+// from the request's as JSON ("101", 101.0) but that the TypeScript SDK
+// takes for it (found by an outside review). The client must never
 // receive denied_tool; it gets an error instead.
 func TestToolListFraming(t *testing.T) {
 	ForEachUser(t, func(t *testing.T, u User) {
-		for _, variant := range []string{"list-case", "list-two-values", "list-huge"} {
+		for _, variant := range []string{"list-case", "list-two-values", "list-huge", "list-id-string", "list-id-float"} {
 			t.Run(variant, func(t *testing.T) {
 				w := NewWorld(t, u)
 				w.Env = append(w.Env, "PROBE_VARIANT="+variant)
