@@ -87,8 +87,25 @@ func Run(opt Options) int {
 		_ = os.MkdirAll(opt.TraceDir, 0o700)
 		opt.Policy.Protect(opt.TraceDir, "srt-mcp traces (--trace-dir)")
 	}
+	// Writable launcher caches become this server's own (see
+	// sandbox/launchercache.go), keyed by the command line the user
+	// configured or --name.
+	opt.Policy.PlanLauncherCaches(sandbox.LauncherKey(opt.Argv, opt.Name))
+	fresh, err := opt.Policy.PrepareLauncherCaches()
+	if err != nil {
+		return FailClosed(opt.Stdin, opt.Stdout, stderr, fmt.Errorf("%w (the server was not started: its launcher cache cannot be made private)", err), sandbox.ExitSandbox)
+	}
 	for _, n := range opt.Policy.Notices {
 		fmt.Fprintf(stderr, "srt-mcp: note: %s\n", n)
+	}
+	for _, c := range opt.Policy.Private {
+		isNew := false
+		for _, f := range fresh {
+			isNew = isNew || f.Path == c.Path
+		}
+		if isNew || opt.Debug {
+			fmt.Fprintf(stderr, "srt-mcp: note: launcher cache %s is private to this server: it sees its own copy there (kept in %s), and your real one stays out of its reach\n", c.Path, c.Source)
+		}
 	}
 
 	inR, inW, err := blockingPipe()

@@ -1,0 +1,310 @@
+package sandbox
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"syscall"
+)
+
+// Launcher caches (npx, uvx, pipx, yarn/pnpm/bun dlx, go run, and the
+// browser downloads of playwright and puppeteer) hold code that runs
+// later: the next `npx some-server` the user types on the host runs
+// whatever ~/.npm/_npx/*/node_modules/some-server/index.js says, and so
+// does every other sandboxed server launched with npx (the github one,
+// with the user's token and api.github.com reachable). A server that may
+// write the real cache, as every npx profile used to grant, plants its
+// code there and escapes twice: out of the sandbox and into the others.
+//
+// So when the policy makes a known launcher cache writable, by naming it
+// (a profile's "~/.npm") or by covering it ("~"), srt-mcp binds a private
+// directory of that server's own at the cache's path instead, and the real
+// cache is not visible inside at all. The private directories live under
+// LauncherCacheRoot, which every sandbox has hidden and read-only, so no
+// server can reach another's. Which private directory a server gets is
+// decided by LauncherKey from what the user configured (the command line
+// after --, or --name), never by anything the server reports about itself.
+// The private copy persists between that server's runs, so npx -y does not
+// download again.
+//
+// Seatbelt (macOS) cannot put one directory in place of another: there the
+// cache stays read-only instead (PlanLauncherCaches says so on stderr).
+
+// launcherCache is a cache location some launcher keeps code in.
+type launcherCache struct {
+	Rel  string // default location, relative to the home directory
+	Env  string // a variable that moves it, when set to an absolute path
+	Name string // the private directory's name
+}
+
+// launcherCaches are the known launcher caches. Locations under .cache/
+// and .local/share/ follow $XDG_CACHE_HOME and $XDG_DATA_HOME when set.
+var launcherCaches = []launcherCache{
+	{".npm", "npm_config_cache", "npm"},                    // npm, npx: _npx installs, _cacache tarballs
+	{".cache/yarn", "YARN_CACHE_FOLDER", "yarn"},           // yarn 1 (yarn dlx, global add)
+	{".yarn/berry", "", "yarn-berry"},                      // yarn 2+ global cache
+	{".cache/pnpm", "", "pnpm-cache"},                      // pnpm dlx
+	{".local/share/pnpm", "PNPM_HOME", "pnpm"},             // pnpm store and global packages
+	{".bun/install/cache", "BUN_INSTALL_CACHE_DIR", "bun"}, // bunx
+	{".cache/uv", "UV_CACHE_DIR", "uv"},                    // uvx: its tool environments live here
+	{".local/share/uv", "UV_TOOL_DIR", "uv-data"},          // uv tool install, managed Pythons
+	{".local/pipx", "PIPX_HOME", "pipx"},                   // pipx before 1.3
+	{".local/share/pipx", "", "pipx-data"},                 // pipx 1.3+ (pipx run caches here)
+	{".cache/pipx", "", "pipx-cache"},                      // pipx 1.5+ pipx run cache
+	{".cache/pip", "PIP_CACHE_DIR", "pip"},                 // wheels pip installs later, on the host too
+	{".cache/deno", "DENO_DIR", "deno"},                    // deno run npm:/jsr: packages
+	{"go/pkg/mod", "GOMODCACHE", "go-mod"},                 // go run pkg@version
+	{".cache/go-build", "GOCACHE", "go-build"},             // compiled objects the host's go links
+	{".cache/ms-playwright", "PLAYWRIGHT_BROWSERS_PATH", "ms-playwright"},
+	{".cache/puppeteer", "PUPPETEER_CACHE_DIR", "puppeteer"},
+	{"Library/Caches/Yarn", "", "yarn"},
+	{"Library/Caches/pnpm", "", "pnpm-cache"},
+	{"Library/pnpm", "", "pnpm"},
+	{"Library/Caches/uv", "", "uv"},
+	{"Library/Caches/pip", "", "pip"},
+	{"Library/Caches/deno", "", "deno"},
+	{"Library/Caches/go-build", "", "go-build"},
+	{"Library/Caches/ms-playwright", "", "ms-playwright"},
+}
+
+// privateCachesSupported: only a bind mount can put a private directory in
+// the cache's place.
+var privateCachesSupported = runtime.GOOS == "linux"
+
+// LauncherCacheRoot is where the private launcher caches live:
+// $XDG_CACHE_HOME/srt-mcp/launchers when XDG_CACHE_HOME is absolute, else
+// ~/.cache/srt-mcp/launchers.
+func LauncherCacheRoot(home string) string {
+	if d := os.Getenv("XDG_CACHE_HOME"); filepath.IsAbs(d) {
+		return filepath.Join(d, "srt-mcp", "launchers")
+	}
+	return filepath.Join(home, ".cache", "srt-mcp", "launchers")
+}
+
+// launcherCachePaths returns each known cache's absolute location for this
+// home and environment (default and, when set, moved by its variable).
+func launcherCachePaths(home string, getenv func(string) string) []launcherCache {
+	xdg := func(v, def string) string {
+		if d := getenv(v); filepath.IsAbs(d) {
+			return d
+		}
+		return filepath.Join(home, def)
+	}
+	cacheHome, dataHome := xdg("XDG_CACHE_HOME", ".cache"), xdg("XDG_DATA_HOME", ".local/share")
+	var out []launcherCache
+	for _, c := range launcherCaches {
+		path := filepath.Join(home, c.Rel)
+		switch {
+		case strings.HasPrefix(c.Rel, ".cache/"):
+			path = filepath.Join(cacheHome, strings.TrimPrefix(c.Rel, ".cache/"))
+		case strings.HasPrefix(c.Rel, ".local/share/"):
+			path = filepath.Join(dataHome, strings.TrimPrefix(c.Rel, ".local/share/"))
+		}
+		out = append(out, launcherCache{Rel: path, Env: c.Env, Name: c.Name})
+		if c.Env != "" {
+			if moved := getenv(c.Env); filepath.IsAbs(moved) && filepath.Clean(moved) != path {
+				out = append(out, launcherCache{Rel: filepath.Clean(moved), Env: c.Env, Name: c.Name + "-" + strings.ToLower(c.Env)})
+			}
+		}
+	}
+	return out
+}
+
+// LauncherKey names a server's private caches. It comes from what the user
+// configured: --name when given, else the command line (its program
+// resolved on PATH, so "npx" and "/usr/bin/npx" are one server). A
+// readable part helps the user find the directory; the hash keeps two
+// command lines apart however similar they read.
+func LauncherKey(argv []string, name string) string {
+	var id, label string
+	if name != "" {
+		id, label = "name\x00"+name, name
+	} else {
+		norm := append([]string(nil), argv...)
+		if len(norm) > 0 {
+			if abs, err := exec.LookPath(norm[0]); err == nil {
+				if real, err := filepath.EvalSymlinks(abs); err == nil {
+					abs = real
+				}
+				if a, err := filepath.Abs(abs); err == nil {
+					norm[0] = a
+				}
+			}
+		}
+		id = "argv\x00" + strings.Join(norm, "\x00")
+		if len(argv) > 0 {
+			label = strings.Join(append([]string{filepath.Base(argv[0])}, argv[1:]...), " ")
+		}
+	}
+	sum := sha256.Sum256([]byte(id))
+	return slug(label) + "-" + hex.EncodeToString(sum[:8])
+}
+
+// slug keeps letters, digits, '.', '_' and '-', turns runs of anything
+// else into one '-', and caps the length.
+func slug(s string) string {
+	var b strings.Builder
+	dash := false
+	for _, r := range s {
+		ok := r < 128 && (r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-')
+		if !ok {
+			if !dash && b.Len() > 0 {
+				b.WriteByte('-')
+			}
+			dash = true
+			continue
+		}
+		if r == '-' && dash {
+			continue
+		}
+		b.WriteRune(r)
+		dash = r == '-'
+	}
+	out := strings.Trim(b.String(), "-.")
+	if len(out) > 48 {
+		out = strings.TrimRight(out[:48], "-.")
+	}
+	if out == "" {
+		out = "server"
+	}
+	return out
+}
+
+// PrivateCache is a launcher cache replaced by the server's own copy.
+type PrivateCache struct {
+	Path   string // where the cache is, on the host and inside (symlinks resolved)
+	Source string // the private directory bound there
+	// MountPoint: Path does not exist yet and must be created (empty) on
+	// the host before start, as the place to bind Source.
+	MountPoint bool
+}
+
+// PlanLauncherCaches replaces every writable launcher cache of the policy
+// by a private one under LauncherCacheRoot/key. It only plans (the
+// directories are made by PrepareLauncherCaches): allowWrite entries at or
+// inside a cache are taken out, and Private is filled.
+//
+// A cache the policy names (or names a directory inside) gets a private
+// copy even when it does not exist yet: its directory is created, empty,
+// on the host as the mount point. A missing cache that is merely covered
+// by a wider writable root ("~") is protected instead, so that the server
+// cannot create the real one: srt-mcp does not fill the user's home with
+// empty directories for launchers they may not use.
+func (p *Policy) PlanLauncherCaches(key string) {
+	if p.SharedLauncherCaches || !filepath.IsAbs(p.Home) {
+		return
+	}
+	root := LauncherCacheRoot(p.Home)
+	for _, c := range launcherCachePaths(p.Home, os.Getenv) {
+		path := realPath(c.Rel)
+		named, covered := false, false
+		for _, w := range p.AllowWrite {
+			named = named || under(w, path)
+			covered = covered || under(path, w)
+		}
+		if !named && !covered || p.protected(path) || p.privateAt(path) {
+			continue
+		}
+		isDir, ok := exists(path)
+		switch {
+		case !privateCachesSupported:
+			p.Protect(path, "launcher cache (code run later outside the sandbox; on this system it cannot be made private)")
+			continue
+		case ok && !isDir, !ok && !named:
+			p.Protect(path, "launcher cache (code run later outside the sandbox)")
+			continue
+		}
+		kept := p.AllowWrite[:0]
+		for _, w := range p.AllowWrite {
+			if !under(w, path) {
+				kept = append(kept, w)
+			}
+		}
+		p.AllowWrite = kept
+		p.Private = append(p.Private, PrivateCache{Path: path, Source: filepath.Join(root, key, c.Name), MountPoint: !ok})
+	}
+}
+
+func (p *Policy) privateAt(path string) bool {
+	for _, c := range p.Private {
+		if under(path, c.Path) || under(c.Path, path) {
+			return true
+		}
+	}
+	return false
+}
+
+// PrepareLauncherCaches creates, on the host and before the sandbox is
+// built, the launcher root (always: it must exist to be hidden from every
+// sandbox, or a server with a writable ~/.cache could seed another
+// server's private cache before it is first used), each private directory
+// (mode 0700), and each missing mount point. It returns the caches whose
+// private directory it created now, for a one-time note.
+//
+// Everything from the root down is checked to be a real directory owned
+// by the user: a symlink planted there by an earlier sandboxed server
+// (one granted ~/.cache) would choose which host directory becomes
+// writable.
+func (p *Policy) PrepareLauncherCaches() (created []PrivateCache, err error) {
+	if !filepath.IsAbs(p.Home) {
+		return nil, nil
+	}
+	root := LauncherCacheRoot(p.Home)
+	base := filepath.Dir(root) // $XDG_CACHE_HOME/srt-mcp
+	if err := os.MkdirAll(filepath.Dir(base), 0o700); err != nil {
+		return nil, fmt.Errorf("creating %s: %w", filepath.Dir(base), err)
+	}
+	if _, err := mkdirOwned(base, root); err != nil {
+		return nil, err
+	}
+	for _, c := range p.Private {
+		fresh, err := mkdirOwned(base, c.Source)
+		if err != nil {
+			return nil, err
+		}
+		if c.MountPoint {
+			if err := os.MkdirAll(c.Path, 0o700); err != nil {
+				return nil, fmt.Errorf("creating %s (empty, the place its private copy is bound at): %w", c.Path, err)
+			}
+		}
+		if fresh {
+			created = append(created, c)
+		}
+	}
+	return created, nil
+}
+
+// mkdirOwned creates dir below root one component at a time, refusing any
+// component (root included) that is a symlink, not a directory, or not
+// owned by the user. It reports whether dir itself was created now.
+func mkdirOwned(root, dir string) (created bool, err error) {
+	rel, err := filepath.Rel(root, dir)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, "../") {
+		return false, fmt.Errorf("private launcher cache %s is not under %s", dir, root)
+	}
+	cur := root
+	for _, comp := range append([]string{""}, strings.Split(rel, string(filepath.Separator))...) {
+		cur = filepath.Join(cur, comp)
+		err := os.Mkdir(cur, 0o700)
+		if err != nil && !os.IsExist(err) {
+			return false, fmt.Errorf("creating the private launcher cache %s: %w", cur, err)
+		}
+		created = err == nil
+		st, err := os.Lstat(cur)
+		if err != nil {
+			return false, fmt.Errorf("private launcher cache %s: %w", cur, err)
+		}
+		if !st.IsDir() {
+			return false, fmt.Errorf("private launcher cache %s is not a directory (a symlink?); remove it and start again", cur)
+		}
+		if sys, ok := st.Sys().(*syscall.Stat_t); ok && int(sys.Uid) != os.Geteuid() {
+			return false, fmt.Errorf("private launcher cache %s belongs to uid %d, not to you; remove it and start again", cur, sys.Uid)
+		}
+	}
+	return created, nil
+}
