@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -52,6 +53,7 @@ var allProtections = []string{
 	"ptrace of a host process", "terminal injection (TIOCSTI)", "privilege gain via setuid",
 	"rewriting the settings file in use", "reading an MCP client config (~/.claude.json)",
 	"working-directory rule (server started in / or ~)", "writable home / persistence points (~/.bashrc, ~/.local/bin)",
+	"rewriting a package in the npm cache (~/.npm writable)",
 }
 
 func TestSelftestDefaultPolicyHolds(t *testing.T) {
@@ -108,4 +110,19 @@ func TestSelftestHonoursProfile(t *testing.T) {
 	if code := exec.Command(testbin.SrtMCP(t), "selftest", "--profile", "no-such-profile").Run(); code == nil {
 		t.Errorf("an unknown profile did not fail")
 	}
+}
+
+func TestSelftestCatchesSharedLauncherCaches(t *testing.T) {
+	shared := filepath.Join(testbin.HostTempDir(t), "shared.json")
+	os.WriteFile(shared, []byte(`{"srtMcp": {"sharedLauncherCaches": true}}`), 0o644)
+	res, code := runSelftestBinary(t, "--settings", shared)
+	for _, r := range res.Rows {
+		if r.Protection == "rewriting a package in the npm cache (~/.npm writable)" {
+			if r.Result != "FAIL" || code != 1 || !strings.Contains(r.Hint, "srtMcp.sharedLauncherCaches") {
+				t.Errorf("exit %d, row %+v; want a FAIL naming srtMcp.sharedLauncherCaches", code, r)
+			}
+			return
+		}
+	}
+	t.Error("no launcher cache row")
 }
