@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"sort"
 	"strings"
 	"syscall"
 )
@@ -200,8 +201,16 @@ func (p *Policy) PlanLauncherCaches(key string) {
 		return
 	}
 	root := LauncherCacheRoot(p.Home)
-	for _, c := range launcherCachePaths(p.Home, os.Getenv) {
-		path := realPath(c.Rel)
+	caches := launcherCachePaths(p.Home, os.Getenv)
+	for i := range caches {
+		caches[i].Rel = realPath(caches[i].Rel)
+	}
+	// Outer caches first: a variable can put one cache inside another
+	// (npm_config_cache=~/go/pkg/mod/npm), and the outer one must not stay real
+	// because the inner one was made private first.
+	sort.SliceStable(caches, func(i, j int) bool { return len(caches[i].Rel) < len(caches[j].Rel) })
+	for _, c := range caches {
+		path := c.Rel
 		named, covered := false, false
 		for _, w := range p.AllowWrite {
 			named = named || under(w, path)

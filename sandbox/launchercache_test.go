@@ -166,6 +166,22 @@ func TestPlanLauncherCaches(t *testing.T) {
 	}
 }
 
+// TestPlanLauncherCachesNested: npm's cache moved inside Go's module
+// cache (npm comes first in the table); granting the outer one must not
+// leave it real because the inner one was made private first.
+func TestPlanLauncherCachesNested(t *testing.T) {
+	t.Setenv("XDG_CACHE_HOME", "")
+	root := testbin.HostTempDir(t)
+	home := filepath.Join(root, "home")
+	tree(t, root, "home/go/pkg/mod/npm/", "home/proj/")
+	t.Setenv("npm_config_cache", filepath.Join(home, "go/pkg/mod/npm"))
+	p := resolve(t, `{"filesystem": {"allowWrite": ["~/go/pkg/mod"]}}`, filepath.Join(home, "proj"), home)
+	p.PlanLauncherCaches("k")
+	if len(p.Private) != 1 || p.Private[0].Path != filepath.Join(home, "go/pkg/mod") || len(p.AllowWrite) != 0 {
+		t.Errorf("private %+v, allowWrite %v; want only ~/go/pkg/mod private and nothing real writable", p.Private, p.AllowWrite)
+	}
+}
+
 // TestMountsBindPrivateCache: the private copy is bound at the cache's
 // path even under a writable home, the host's files inside the cache
 // bring no mounts of their own, the launcher root is hidden, and a
