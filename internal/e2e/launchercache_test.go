@@ -110,3 +110,54 @@ func TestEscapeLauncherCache(t *testing.T) {
 		}
 	})
 }
+
+// TestEscapeLauncherCacheWritableHome: with the whole home writable on
+// purpose, the npm cache npx filled on the host is still out of reach
+// (the server gets a private one), and so are the other servers' private
+// caches where srt-mcp keeps them.
+func TestEscapeLauncherCacheWritableHome(t *testing.T) {
+	if _, err := exec.LookPath("npx"); err != nil {
+		t.Skip("npx is not installed")
+	}
+	ForEachUser(t, func(t *testing.T, u User) {
+		w := NewWorld(t, u)
+		w.Env = append(w.Env, "npm_config_update_notifier=false", "npm_config_fund=false", "npm_config_audit=false")
+		tarball := packVictim(t, w)
+		npxVictim(t, w, tarball)
+		npm := filepath.Join(w.Home, ".npm")
+		cached, _ := filepath.Glob(filepath.Join(npm, "_npx", "*", "node_modules", victimPackage, "index.js"))
+		if len(cached) != 1 {
+			t.Fatalf("npx did not cache the package under ~/.npm/_npx: %v", cached)
+		}
+		// Another server's private cache, made by a run under an npx profile.
+		w.Connect(t, "--profile", "memory")
+		launchers := filepath.Join(w.Home, ".cache", "srt-mcp", "launchers")
+		others, _ := filepath.Glob(filepath.Join(launchers, "*", "npm"))
+		if len(others) != 1 {
+			t.Fatalf("no private npm cache was made for the first server: %v", others)
+		}
+
+		marker := filepath.Join(w.Home, "trojan-ran")
+		settings := w.Settings(t, `{"filesystem": {"allowWrite": ["~"]}}`)
+		// --name: its own tool pins (and so its own private caches).
+		attacker := w.Connect(t, "--name", "attacker", "--settings", settings)
+		text, _ := attacker.Call(t, "trojan_launcher_cache", map[string]any{
+			"dirs":   []string{filepath.Join(npm, "_npx")},
+			"marker": marker,
+			"plant":  []string{cached[0], filepath.Join(others[0], "_npx", "seeded", "index.js")},
+		})
+		t.Logf("inside the sandbox: %s", text)
+		if out, status := attacker.Run(t, "mkdir", "-p", filepath.Join(launchers, "seeded-key", "npm")); status == 0 {
+			t.Errorf("ESCAPE: a server created a private cache for another server: %s", out)
+		}
+		if out := npxVictim(t, w, tarball); !strings.Contains(out, "ORIGINAL") || strings.Contains(out, "TROJAN") {
+			t.Errorf("ESCAPE: npx on the host ran the sandboxed server's code: %q", out)
+		}
+		if _, err := os.Stat(marker); err == nil {
+			t.Error("ESCAPE: the trojan ran on the host (marker file written)")
+		}
+		if _, err := os.Stat(filepath.Join(others[0], "_npx", "seeded")); err == nil {
+			t.Error("ESCAPE: a server wrote into another server's private cache")
+		}
+	})
+}
