@@ -178,11 +178,24 @@ func slug(s string) string {
 
 // PrivateCache is a launcher cache replaced by the server's own copy.
 type PrivateCache struct {
-	Path   string // where the cache is, on the host and inside (symlinks resolved)
-	Source string // the private directory bound there
-	// MountPoint: Path does not exist yet and must be created (empty) on
-	// the host before start, as the place to bind Source.
-	MountPoint bool
+	Path   string // where the cache is on the host (symlinks resolved)
+	Source string // the private directory, bound at Path and at its own path
+	// Env, when set, is the variable that points the launcher at Source
+	// because Path does not exist: a bind mount needs an existing mount
+	// point, and srt-mcp creates nothing in the user's home.
+	Env string
+}
+
+// LauncherEnv is what the server's environment gets for the private
+// caches that could not be bound at their usual path ("VAR=dir").
+func (p *Policy) LauncherEnv() []string {
+	var out []string
+	for _, c := range p.Private {
+		if c.Env != "" {
+			out = append(out, c.Env+"="+c.Source)
+		}
+	}
+	return out
 }
 
 // PlanLauncherCaches replaces every writable launcher cache of the policy
@@ -190,12 +203,18 @@ type PrivateCache struct {
 // directories are made by PrepareLauncherCaches): allowWrite entries at or
 // inside a cache are taken out, and Private is filled.
 //
-// A cache the policy names (or names a directory inside) gets a private
-// copy even when it does not exist yet: its directory is created, empty,
-// on the host as the mount point. A missing cache that is merely covered
-// by a wider writable root ("~") is protected instead, so that the server
-// cannot create the real one: srt-mcp does not fill the user's home with
-// empty directories for launchers they may not use.
+// The private directory is always bound at its own path too, so what a
+// launcher records there with absolute paths (uv's tool environments)
+// stays valid whichever way the next run finds it.
+//
+// A cache that does not exist yet cannot be bound over (a bind mount needs
+// a mount point, and srt-mcp creates nothing in the user's home). When the
+// policy names it and its launcher has a variable that moves it
+// (npm_config_cache, UV_CACHE_DIR, …), that variable points at the private
+// directory instead (LauncherEnv). Otherwise it stays unwritable, with a
+// notice. A missing cache that is merely covered by a wider writable root
+// ("~") is protected, so the server cannot create the real one: srt-mcp
+// does not give servers private caches for launchers nobody asked for.
 func (p *Policy) PlanLauncherCaches(key string) {
 	if p.SharedLauncherCaches || !filepath.IsAbs(p.Home) {
 		return
@@ -216,7 +235,7 @@ func (p *Policy) PlanLauncherCaches(key string) {
 			named = named || under(w, path)
 			covered = covered || under(path, w)
 		}
-		if !named && !covered || p.protected(path) || p.privateAt(path) {
+		if !named && !covered || p.protected(path) || p.privateAt(path) || p.deniedAt(path) {
 			continue
 		}
 		isDir, ok := exists(path)
@@ -227,6 +246,10 @@ func (p *Policy) PlanLauncherCaches(key string) {
 		case ok && !isDir, !ok && !named:
 			p.Protect(path, "launcher cache (code run later outside the sandbox)")
 			continue
+		case !ok && c.Env == "":
+			p.Notices = append(p.Notices, fmt.Sprintf("filesystem.allowWrite: the launcher cache %s does not exist, and srt-mcp creates nothing in your home: it is not writable. Create it on the host (mkdir -p %s); the server then gets a private copy there", path, path))
+			p.Protect(path, "launcher cache (code run later outside the sandbox)")
+			continue
 		}
 		kept := p.AllowWrite[:0]
 		for _, w := range p.AllowWrite {
@@ -235,8 +258,28 @@ func (p *Policy) PlanLauncherCaches(key string) {
 			}
 		}
 		p.AllowWrite = kept
-		p.Private = append(p.Private, PrivateCache{Path: path, Source: filepath.Join(root, key, c.Name), MountPoint: !ok})
+		pc := PrivateCache{Path: path, Source: filepath.Join(root, key, c.Name)}
+		if !ok {
+			pc.Env = c.Env
+			if covered {
+				// The launcher is pointed elsewhere; the real one must
+				// not be created under the writable root meanwhile.
+				p.Protect(path, "launcher cache (code run later outside the sandbox)")
+			}
+		}
+		p.Private = append(p.Private, pc)
 	}
+}
+
+// deniedAt: a denyWrite or denyRead covers path, so it stays read-only
+// (or hidden) and needs no private copy (deny wins).
+func (p *Policy) deniedAt(path string) bool {
+	for _, d := range append(append([]string(nil), p.DenyWrite...), p.DenyRead...) {
+		if under(path, d) {
+			return true
+		}
+	}
+	return false
 }
 
 func (p *Policy) privateAt(path string) bool {
@@ -251,9 +294,9 @@ func (p *Policy) privateAt(path string) bool {
 // PrepareLauncherCaches creates, on the host and before the sandbox is
 // built, the launcher root (always: it must exist to be hidden from every
 // sandbox, or a server with a writable ~/.cache could seed another
-// server's private cache before it is first used), each private directory
-// (mode 0700), and each missing mount point. It returns the caches whose
-// private directory it created now, for a one-time note.
+// server's private cache before it is first used) and each private
+// directory (mode 0700). It returns the caches whose private directory it
+// created now, for a one-time note.
 //
 // Everything from the root down is checked to be a real directory owned
 // by the user: a symlink planted there by an earlier sandboxed server
@@ -275,11 +318,6 @@ func (p *Policy) PrepareLauncherCaches() (created []PrivateCache, err error) {
 		fresh, err := mkdirOwned(base, c.Source)
 		if err != nil {
 			return nil, err
-		}
-		if c.MountPoint {
-			if err := os.MkdirAll(c.Path, 0o700); err != nil {
-				return nil, fmt.Errorf("creating %s (empty, the place its private copy is bound at): %w", c.Path, err)
-			}
 		}
 		if fresh {
 			created = append(created, c)

@@ -120,14 +120,16 @@ func TestPlanLauncherCaches(t *testing.T) {
 			[]string{".npm=npm"}, []string{"proj"}, nil},
 		{"a directory inside the cache makes the whole cache private", `{"filesystem": {"allowWrite": ["~/.npm/_npx"]}}`,
 			[]string{".npm=npm"}, nil, nil},
-		{"a missing cache that is named gets a mount point", `{"filesystem": {"allowWrite": ["~/.bun/install/cache"]}}`,
-			[]string{".bun/install/cache=bun(mount point)"}, nil, nil},
+		{"a missing cache that is named is moved by its variable", `{"filesystem": {"allowWrite": ["~/.bun/install/cache"]}}`,
+			[]string{".bun/install/cache=bun via BUN_INSTALL_CACHE_DIR"}, nil, nil},
+		{"a missing cache with no variable stays unwritable", `{"filesystem": {"allowWrite": [".", "~/.yarn/berry"]}}`,
+			nil, []string{"proj"}, []string{".yarn/berry"}},
 		{"the home covers existing caches; a missing one is protected", `{"filesystem": {"allowWrite": ["~"]}}`,
 			[]string{".cache/uv=uv", ".npm=npm"}, []string{""}, []string{".bun/install/cache", ".cache/pip", "go/pkg/mod"}},
 		{"a cache not writable stays as it is", `{"filesystem": {"allowWrite": ["."]}}`,
 			nil, []string{"proj"}, nil},
 		{"denyWrite wins", `{"filesystem": {"allowWrite": ["~/.npm"], "denyWrite": ["~/.npm"]}}`,
-			[]string{".npm=npm"}, nil, nil},
+			nil, []string{".npm"}, nil}, // kept, and made read-only by the mount plan
 		{"sharedLauncherCaches keeps the real one", `{"filesystem": {"allowWrite": ["~/.npm"]}, "srtMcp": {"sharedLauncherCaches": true}}`,
 			nil, []string{".npm"}, nil},
 	} {
@@ -138,8 +140,8 @@ func TestPlanLauncherCaches(t *testing.T) {
 			for _, c := range p.Private {
 				rel, _ := filepath.Rel(home, c.Path)
 				src, _ := filepath.Rel(launchers, c.Source)
-				if c.MountPoint {
-					src += "(mount point)"
+				if c.Env != "" {
+					src += " via " + c.Env
 				}
 				private = append(private, rel+"="+src)
 			}
@@ -215,6 +217,7 @@ func TestMountsBindPrivateCache(t *testing.T) {
 		". read-write",
 		".npm read-write from .cache/srt-mcp/launchers/k/npm",
 		".cache/srt-mcp/launchers hidden",
+		".cache/srt-mcp/launchers/k/npm read-write from .cache/srt-mcp/launchers/k/npm",
 	}, mounts(`{"filesystem": {"allowWrite": ["~"]}}`)); diff != "" {
 		t.Errorf("writable home (-want +got):\n%s", diff)
 	}
@@ -222,6 +225,7 @@ func TestMountsBindPrivateCache(t *testing.T) {
 		".npm read-write from .cache/srt-mcp/launchers/k/npm",
 		"proj read-write",
 		".cache/srt-mcp/launchers hidden",
+		".cache/srt-mcp/launchers/k/npm read-write from .cache/srt-mcp/launchers/k/npm",
 	}, mounts(`{"filesystem": {"allowWrite": [".", "~/.npm"]}}`)); diff != "" {
 		t.Errorf("npx profile (-want +got):\n%s", diff)
 	}
@@ -236,6 +240,10 @@ func TestMountsBindPrivateCache(t *testing.T) {
 	if want := "--bind " + filepath.Join(home, ".cache/srt-mcp/launchers/k/npm") + " " + filepath.Join(home, ".npm"); !strings.Contains(args, want) {
 		t.Errorf("bwrap arguments lack %q:\n%s", want, args)
 	}
+	// The hidden root lets this server reach its own copy, and no more.
+	if want := "--perms 0711 --tmpfs " + filepath.Join(home, ".cache/srt-mcp/launchers"); !strings.Contains(args, want) {
+		t.Errorf("bwrap arguments lack %q:\n%s", want, args)
+	}
 	if strings.Contains(args, "--bind "+filepath.Join(home, ".npm")) {
 		t.Errorf("bwrap binds the real ~/.npm writable:\n%s", args)
 	}
@@ -243,9 +251,11 @@ func TestMountsBindPrivateCache(t *testing.T) {
 
 func TestPrepareLauncherCaches(t *testing.T) {
 	t.Setenv("XDG_CACHE_HOME", "")
+	t.Setenv("npm_config_cache", "")
 	root := testbin.HostTempDir(t)
 	home := filepath.Join(root, "home")
 	tree(t, root, "home/proj/")
+	// A fresh machine: no ~/.npm.
 	p := resolve(t, `{"filesystem": {"allowWrite": ["~/.npm"]}}`, filepath.Join(home, "proj"), home)
 	p.PlanLauncherCaches("k")
 	fresh, err := p.PrepareLauncherCaches()
@@ -255,17 +265,19 @@ func TestPrepareLauncherCaches(t *testing.T) {
 	if len(fresh) != 1 {
 		t.Fatalf("first run: %d private caches created, want 1", len(fresh))
 	}
-	for _, dir := range []string{filepath.Join(home, ".npm"), filepath.Join(home, ".cache/srt-mcp/launchers/k/npm")} {
-		st, err := os.Stat(dir)
-		if err != nil || !st.IsDir() {
-			t.Fatalf("%s was not created: %v", dir, err)
-		}
-		if st.Mode().Perm() != 0o700 {
-			t.Errorf("%s has mode %v, want 0700", dir, st.Mode().Perm())
-		}
+	private := filepath.Join(home, ".cache/srt-mcp/launchers/k/npm")
+	st, err := os.Stat(private)
+	if err != nil || !st.IsDir() {
+		t.Fatalf("%s was not created: %v", private, err)
 	}
-	if entries, _ := os.ReadDir(filepath.Join(home, ".npm")); len(entries) != 0 {
-		t.Errorf("the real ~/.npm is not left empty: %v", entries)
+	if st.Mode().Perm() != 0o700 {
+		t.Errorf("%s has mode %v, want 0700", private, st.Mode().Perm())
+	}
+	if _, err := os.Lstat(filepath.Join(home, ".npm")); err == nil {
+		t.Error("the real ~/.npm was created")
+	}
+	if diff := cmp.Diff([]string{"npm_config_cache=" + private}, p.LauncherEnv()); diff != "" {
+		t.Errorf("environment (-want +got):\n%s", diff)
 	}
 	if fresh, err = p.PrepareLauncherCaches(); err != nil || len(fresh) != 0 {
 		t.Errorf("second run: created %v, %v; want nothing new", fresh, err)

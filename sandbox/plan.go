@@ -60,11 +60,17 @@ func (p *Policy) Mounts() []Mount {
 	for _, w := range p.AllowWrite {
 		put(w, ReadWrite, "filesystem.allowWrite", 1)
 	}
+	putPrivate := func(path, source string) {
+		put(path, ReadWrite, "private launcher cache", 1)
+		if m, ok := byPath[path]; ok && m.Rule == "private launcher cache" {
+			m.Source = source
+			byPath[path] = m
+		}
+	}
 	for _, c := range p.Private {
-		put(c.Path, ReadWrite, "private launcher cache", 1)
-		if m, ok := byPath[c.Path]; ok && m.Rule == "private launcher cache" {
-			m.Source = c.Source
-			byPath[c.Path] = m
+		putPrivate(c.Source, c.Source)
+		if c.Env == "" {
+			putPrivate(c.Path, c.Source)
 		}
 	}
 	for _, d := range p.DenyWrite {
@@ -119,8 +125,10 @@ func (p *Policy) Mounts() []Mount {
 		switch {
 		case c.Source != "":
 			// A private copy replaces the real directory whatever the
-			// parent is, unless a denial covers it (deny wins).
-			keep = !deniedAbove(out, path)
+			// parent is, unless a denial covers it (deny wins). At its own
+			// path it lies in the hidden launcher root, which it pierces
+			// for this server alone.
+			keep = path == c.Source || !deniedAbove(out, path)
 		case reopen:
 			keep = parent == Hidden
 		case c.Access == ReadWrite:

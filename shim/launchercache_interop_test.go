@@ -9,8 +9,9 @@ import (
 
 // TestNpxPrivateCacheFirstRunAndReuse: on a fresh machine (no ~/.npm), a
 // server launched with npx -y under its profile starts, its packages land
-// in its private cache and not in the real ~/.npm, and its second start
-// runs from that cache with npm offline (no download).
+// in its private cache (npm_config_cache points there) and no ~/.npm is
+// created, and its second start runs from that cache with npm offline (no
+// download).
 func TestNpxPrivateCacheFirstRunAndReuse(t *testing.T) {
 	if testing.Short() {
 		t.Skip("downloads a server from the npm registry")
@@ -34,8 +35,8 @@ func TestNpxPrivateCacheFirstRunAndReuse(t *testing.T) {
 	if len(installed) != 1 {
 		t.Fatalf("the server is not installed in one private npm cache: %v", installed)
 	}
-	if entries, err := os.ReadDir(filepath.Join(w.home, ".npm")); err != nil || len(entries) != 0 {
-		t.Errorf("the real ~/.npm should exist (the mount point) and stay empty: %v, %v", entries, err)
+	if _, err := os.Lstat(filepath.Join(w.home, ".npm")); err == nil {
+		t.Error("the real ~/.npm was created")
 	}
 
 	// The same server again, with npm told not to touch the network: it

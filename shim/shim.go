@@ -103,7 +103,11 @@ func Run(opt Options) int {
 		for _, f := range fresh {
 			isNew = isNew || f.Path == c.Path
 		}
-		if isNew || opt.Debug {
+		switch {
+		case !isNew && !opt.Debug:
+		case c.Env != "":
+			fmt.Fprintf(stderr, "srt-mcp: note: launcher cache %s is private to this server: it does not exist yet, so %s points the launcher at the server's own copy, %s\n", c.Path, c.Env, c.Source)
+		default:
 			fmt.Fprintf(stderr, "srt-mcp: note: launcher cache %s is private to this server: it sees its own copy there (kept in %s), and your real one stays out of its reach\n", c.Path, c.Source)
 		}
 	}
@@ -129,7 +133,10 @@ func Run(opt Options) int {
 		return FailClosed(opt.Stdin, opt.Stdout, stderr, err, sandbox.ExitUsage)
 	}
 
-	spec := sandbox.Spec{Policy: opt.Policy, Argv: opt.Argv, Env: opt.Env, Stdin: inR, Stdout: outW, Stderr: errW, Observe: !opt.NoObserve}
+	// Later entries win: a private launcher cache's variable overrides
+	// the user's own.
+	env := append(opt.Env[:len(opt.Env):len(opt.Env)], opt.Policy.LauncherEnv()...)
+	spec := sandbox.Spec{Policy: opt.Policy, Argv: opt.Argv, Env: env, Stdin: inR, Stdout: outW, Stderr: errW, Observe: !opt.NoObserve}
 	if opt.Debug {
 		spec.Trace = stderr
 	}
