@@ -79,12 +79,16 @@ var privateCachesSupported = runtime.GOOS == "linux"
 
 // LauncherCacheRoot is where the private launcher caches live:
 // $XDG_CACHE_HOME/srt-mcp/launchers when XDG_CACHE_HOME is absolute, else
-// ~/.cache/srt-mcp/launchers.
+// ~/.cache/srt-mcp/launchers. The cache home's symlinks are resolved (a
+// ~/.cache that links elsewhere is common), so that the hidden root and
+// the private directories inside it are planned at the same real paths;
+// below it, PrepareLauncherCaches accepts no symlink at all.
 func LauncherCacheRoot(home string) string {
+	dir := filepath.Join(home, ".cache")
 	if d := os.Getenv("XDG_CACHE_HOME"); filepath.IsAbs(d) {
-		return filepath.Join(d, "srt-mcp", "launchers")
+		dir = d
 	}
-	return filepath.Join(home, ".cache", "srt-mcp", "launchers")
+	return filepath.Join(realPath(filepath.Clean(dir)), "srt-mcp", "launchers")
 }
 
 // launcherCachePaths returns each known cache's absolute location for this

@@ -316,3 +316,32 @@ func TestParseSharedLauncherCaches(t *testing.T) {
 		t.Error("a file's false does not override the profile's true")
 	}
 }
+
+// TestPrivateCacheUnderLinkedCacheHome: ~/.cache links elsewhere; the
+// hidden root and the private copy are planned at the real path, so the
+// copy is bound inside the hidden root (which stays traversable for it).
+func TestPrivateCacheUnderLinkedCacheHome(t *testing.T) {
+	t.Setenv("XDG_CACHE_HOME", "")
+	root := testbin.HostTempDir(t)
+	home := filepath.Join(root, "home")
+	tree(t, root, "home/proj/", "home/.npm/", "elsewhere/cache/")
+	if err := os.Symlink(filepath.Join(root, "elsewhere/cache"), filepath.Join(home, ".cache")); err != nil {
+		t.Fatal(err)
+	}
+	p := resolve(t, `{"filesystem": {"allowWrite": ["~/.npm"]}}`, filepath.Join(home, "proj"), home)
+	p.PlanLauncherCaches("k")
+	if _, err := p.PrepareLauncherCaches(); err != nil {
+		t.Fatal(err)
+	}
+	hidden := filepath.Join(root, "elsewhere/cache/srt-mcp/launchers")
+	private := filepath.Join(hidden, "k", "npm")
+	if len(p.Private) != 1 || p.Private[0].Source != private {
+		t.Fatalf("private %+v, want the copy at %s", p.Private, private)
+	}
+	args := strings.Join(bwrapArgs(p, p.Mounts(), func() int { return 9 }), " ")
+	for _, want := range []string{"--perms 0711 --tmpfs " + hidden, "--bind " + private + " " + private, "--bind " + private + " " + filepath.Join(home, ".npm")} {
+		if !strings.Contains(args, want) {
+			t.Errorf("bwrap arguments lack %q:\n%s", want, args)
+		}
+	}
+}
