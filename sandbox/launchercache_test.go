@@ -345,3 +345,22 @@ func TestPrivateCacheUnderLinkedCacheHome(t *testing.T) {
 		}
 	}
 }
+
+// TestLauncherCachesReadOnlyWithoutBindMounts: where a private copy cannot
+// be bound (Seatbelt), a writable launcher cache becomes read-only.
+func TestLauncherCachesReadOnlyWithoutBindMounts(t *testing.T) {
+	t.Setenv("XDG_CACHE_HOME", "")
+	defer func(v bool) { privateCachesSupported = v }(privateCachesSupported)
+	privateCachesSupported = false
+	root := testbin.HostTempDir(t)
+	home := filepath.Join(root, "home")
+	tree(t, root, "home/proj/", "home/.npm/")
+	p := resolve(t, `{"filesystem": {"allowWrite": [".", "~/.npm"]}}`, filepath.Join(home, "proj"), home)
+	p.PlanLauncherCaches("k")
+	if len(p.Private) != 0 || !p.protected(filepath.Join(home, ".npm")) || containsPath(p.AllowWrite, filepath.Join(home, ".npm")) {
+		t.Errorf("private %v, allowWrite %v: want ~/.npm protected and not writable", p.Private, p.AllowWrite)
+	}
+	if !strings.Contains(SeatbeltProfile(p, SeatbeltOptions{Tag: "t"}), "(deny file-write* (subpath \""+filepath.Join(home, ".npm")+"\")") {
+		t.Error("the Seatbelt profile does not deny writes to ~/.npm")
+	}
+}
