@@ -219,10 +219,16 @@ func (p *Policy) LauncherEnv() []string {
 // notice. A missing cache that is merely covered by a wider writable root
 // ("~") is protected, so the server cannot create the real one: srt-mcp
 // does not give servers private caches for launchers nobody asked for.
-func (p *Policy) PlanLauncherCaches(key string) {
+//
+// A cache that holds the server's own program (argv: `uv tool install`
+// puts mcp-server-git in ~/.local/share/uv/tools, linked from ~/.local/bin)
+// cannot be replaced by a private copy, which would hide the program: it
+// becomes read-only instead, with a notice.
+func (p *Policy) PlanLauncherCaches(key string, argv ...string) {
 	if p.SharedLauncherCaches || !filepath.IsAbs(p.Home) {
 		return
 	}
+	programs := programPaths(argv)
 	root := LauncherCacheRoot(p.Home)
 	caches := launcherCachePaths(p.Home, os.Getenv)
 	for i := range caches {
@@ -240,6 +246,11 @@ func (p *Policy) PlanLauncherCaches(key string) {
 			covered = covered || under(path, w)
 		}
 		if !named && !covered || p.protected(path) || p.privateAt(path) || p.deniedAt(path) {
+			continue
+		}
+		if prog := firstUnder(programs, path); prog != "" {
+			p.Notices = append(p.Notices, fmt.Sprintf("launcher cache %s holds the server's own program (%s): it stays read-only, since a private copy would hide the program", path, prog))
+			p.Protect(path, "launcher cache holding the server's program")
 			continue
 		}
 		isDir, ok := exists(path)
@@ -273,6 +284,36 @@ func (p *Policy) PlanLauncherCaches(key string) {
 		}
 		p.Private = append(p.Private, pc)
 	}
+}
+
+// programPaths are the real paths of the server's program (found on PATH)
+// and of its arguments that name existing absolute paths (node
+// ~/.npm/_npx/…/index.js).
+func programPaths(argv []string) []string {
+	var out []string
+	for i, a := range argv {
+		if i == 0 {
+			if abs, err := exec.LookPath(a); err == nil {
+				a = abs
+			}
+		}
+		if !filepath.IsAbs(a) {
+			continue
+		}
+		if _, err := os.Stat(a); err == nil {
+			out = append(out, realPath(filepath.Clean(a)))
+		}
+	}
+	return out
+}
+
+func firstUnder(paths []string, dir string) string {
+	for _, p := range paths {
+		if under(p, dir) {
+			return p
+		}
+	}
+	return ""
 }
 
 // deniedAt: a denyWrite or denyRead covers path, so it stays read-only

@@ -364,3 +364,34 @@ func TestLauncherCachesReadOnlyWithoutBindMounts(t *testing.T) {
 		t.Error("the Seatbelt profile does not deny writes to ~/.npm")
 	}
 }
+
+// TestLauncherCacheHoldingTheProgram: a server installed with uv tool
+// install runs from ~/.local/share/uv/tools; a private copy of that cache
+// would hide it, so the cache becomes read-only instead.
+func TestLauncherCacheHoldingTheProgram(t *testing.T) {
+	t.Setenv("XDG_CACHE_HOME", "")
+	t.Setenv("XDG_DATA_HOME", "")
+	root := testbin.HostTempDir(t)
+	home := filepath.Join(root, "home")
+	tree(t, root, "home/proj/", "home/.cache/uv/", "home/.local/share/uv/tools/mcp-server-git/bin/mcp-server-git")
+	program := filepath.Join(home, ".local/share/uv/tools/mcp-server-git/bin/mcp-server-git")
+	link := filepath.Join(root, "bin", "mcp-server-git")
+	os.MkdirAll(filepath.Dir(link), 0o755)
+	if err := os.Symlink(program, link); err != nil {
+		t.Fatal(err)
+	}
+	for _, argv := range [][]string{{program}, {link, "--repository", "."}, {"/usr/bin/env", program}} {
+		p := resolve(t, `{"filesystem": {"allowWrite": [".", "~/.cache/uv", "~/.local/share/uv"]}}`, filepath.Join(home, "proj"), home)
+		p.PlanLauncherCaches("k", argv...)
+		var private []string
+		for _, c := range p.Private {
+			private = append(private, c.Path)
+		}
+		if diff := cmp.Diff([]string{filepath.Join(home, ".cache/uv")}, private); diff != "" {
+			t.Errorf("%q: private caches (-want +got):\n%s", argv, diff)
+		}
+		if !p.protected(filepath.Join(home, ".local/share/uv")) || containsPath(p.AllowWrite, filepath.Join(home, ".local/share/uv")) {
+			t.Errorf("%q: the cache holding the program is not read-only (allowWrite %v)", argv, p.AllowWrite)
+		}
+	}
+}

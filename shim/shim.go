@@ -90,7 +90,7 @@ func Run(opt Options) int {
 	// Writable launcher caches become this server's own (see
 	// sandbox/launchercache.go), keyed by the command line the user
 	// configured or --name.
-	opt.Policy.PlanLauncherCaches(sandbox.LauncherKey(opt.Argv, opt.Name))
+	opt.Policy.PlanLauncherCaches(sandbox.LauncherKey(opt.Argv, opt.Name), opt.Argv...)
 	fresh, err := opt.Policy.PrepareLauncherCaches()
 	if err != nil {
 		return FailClosed(opt.Stdin, opt.Stdout, stderr, fmt.Errorf("%w (the server was not started: its launcher cache cannot be made private)", err), sandbox.ExitSandbox)
