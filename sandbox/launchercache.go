@@ -41,36 +41,47 @@ type launcherCache struct {
 	Rel  string // default location, relative to the home directory
 	Env  string // a variable that moves it, when set to an absolute path
 	Name string // the private directory's name
+	// Redirect points the launcher at the private copy when the cache does
+	// not exist ("VAR=subdir" of the copy); default Env=".".
+	Redirect []string
 }
 
 // launcherCaches are the known launcher caches. Locations under .cache/
 // and .local/share/ follow $XDG_CACHE_HOME and $XDG_DATA_HOME when set.
 var launcherCaches = []launcherCache{
-	{".npm", "npm_config_cache", "npm"},                    // npm, npx: _npx installs, _cacache tarballs
-	{".cache/yarn", "YARN_CACHE_FOLDER", "yarn"},           // yarn 1 (yarn dlx, global add)
-	{".yarn/berry", "", "yarn-berry"},                      // yarn 2+ global cache
-	{".cache/pnpm", "", "pnpm-cache"},                      // pnpm dlx
-	{".local/share/pnpm", "PNPM_HOME", "pnpm"},             // pnpm store and global packages
-	{".bun/install/cache", "BUN_INSTALL_CACHE_DIR", "bun"}, // bunx
-	{".cache/uv", "UV_CACHE_DIR", "uv"},                    // uvx: its tool environments live here
-	{".local/share/uv", "UV_TOOL_DIR", "uv-data"},          // uv tool install, managed Pythons
-	{".local/pipx", "PIPX_HOME", "pipx"},                   // pipx before 1.3
-	{".local/share/pipx", "", "pipx-data"},                 // pipx 1.3+ (pipx run caches here)
-	{".cache/pipx", "", "pipx-cache"},                      // pipx 1.5+ pipx run cache
-	{".cache/pip", "PIP_CACHE_DIR", "pip"},                 // wheels pip installs later, on the host too
-	{".cache/deno", "DENO_DIR", "deno"},                    // deno run npm:/jsr: packages
-	{"go/pkg/mod", "GOMODCACHE", "go-mod"},                 // go run pkg@version
-	{".cache/go-build", "GOCACHE", "go-build"},             // compiled objects the host's go links
-	{".cache/ms-playwright", "PLAYWRIGHT_BROWSERS_PATH", "ms-playwright"},
-	{".cache/puppeteer", "PUPPETEER_CACHE_DIR", "puppeteer"},
-	{"Library/Caches/Yarn", "", "yarn"},
-	{"Library/Caches/pnpm", "", "pnpm-cache"},
-	{"Library/pnpm", "", "pnpm"},
-	{"Library/Caches/uv", "", "uv"},
-	{"Library/Caches/pip", "", "pip"},
-	{"Library/Caches/deno", "", "deno"},
-	{"Library/Caches/go-build", "", "go-build"},
-	{"Library/Caches/ms-playwright", "", "ms-playwright"},
+	{".npm", "npm_config_cache", "npm", nil},                    // npm, npx: _npx installs, _cacache tarballs
+	{".cache/yarn", "YARN_CACHE_FOLDER", "yarn", nil},           // yarn 1 (yarn dlx, global add)
+	{".yarn/berry", "", "yarn-berry", nil},                      // yarn 2+ global cache
+	{".cache/pnpm", "", "pnpm-cache", nil},                      // pnpm dlx
+	{".local/share/pnpm", "PNPM_HOME", "pnpm", nil},             // pnpm store and global packages
+	{".bun/install/cache", "BUN_INSTALL_CACHE_DIR", "bun", nil}, // bunx
+	{".cache/uv", "UV_CACHE_DIR", "uv", nil},                    // uvx: its tool environments live here
+	{".local/share/uv", "UV_TOOL_DIR", "uv-data", nil},          // uv tool install, managed Pythons
+	{".local/pipx", "PIPX_HOME", "pipx", nil},                   // pipx before 1.3
+	{".local/share/pipx", "", "pipx-data", nil},                 // pipx 1.3+ (pipx run caches here)
+	{".cache/pipx", "", "pipx-cache", nil},                      // pipx 1.5+ pipx run cache
+	{".cache/pip", "PIP_CACHE_DIR", "pip", nil},                 // wheels pip installs later, on the host too
+	{".cache/deno", "DENO_DIR", "deno", nil},                    // deno run npm:/jsr: packages
+	{"go/pkg/mod", "GOMODCACHE", "go-mod", nil},                 // go run pkg@version
+	{".cache/go-build", "GOCACHE", "go-build", nil},             // compiled objects the host's go links
+	{".cache/ms-playwright", "PLAYWRIGHT_BROWSERS_PATH", "ms-playwright", nil},
+	{".cache/puppeteer", "PUPPETEER_CACHE_DIR", "puppeteer", nil},
+	{"Library/Caches/Yarn", "", "yarn", nil},
+	{"Library/Caches/pnpm", "", "pnpm-cache", nil},
+	{"Library/pnpm", "", "pnpm", nil},
+	{"Library/Caches/uv", "", "uv", nil},
+	{"Library/Caches/pip", "", "pip", nil},
+	{"Library/Caches/deno", "", "deno", nil},
+	{"Library/Caches/go-build", "", "go-build", nil},
+	{"Library/Caches/ms-playwright", "", "ms-playwright", nil},
+}
+
+// launcherRedirects are the variables that move a cache whose Env does not
+// move all of it, or that has none ("VAR=subdir" of the private copy).
+var launcherRedirects = map[string][]string{
+	"yarn-berry": {"YARN_GLOBAL_FOLDER=."},
+	"uv-data":    {"UV_TOOL_DIR=tools", "UV_PYTHON_INSTALL_DIR=python"},
+	"pipx-data":  {"PIPX_HOME=."},
 }
 
 // privateCachesSupported: only a bind mount can put a private directory in
@@ -110,10 +121,14 @@ func launcherCachePaths(home string, getenv func(string) string) []launcherCache
 		case strings.HasPrefix(c.Rel, ".local/share/"):
 			path = filepath.Join(dataHome, strings.TrimPrefix(c.Rel, ".local/share/"))
 		}
-		out = append(out, launcherCache{Rel: path, Env: c.Env, Name: c.Name})
+		redirect := launcherRedirects[c.Name]
+		if redirect == nil && c.Env != "" {
+			redirect = []string{c.Env + "=."}
+		}
+		out = append(out, launcherCache{Rel: path, Env: c.Env, Name: c.Name, Redirect: redirect})
 		if c.Env != "" {
 			if moved := getenv(c.Env); filepath.IsAbs(moved) && filepath.Clean(moved) != path {
-				out = append(out, launcherCache{Rel: filepath.Clean(moved), Env: c.Env, Name: c.Name + "-" + strings.ToLower(c.Env)})
+				out = append(out, launcherCache{Rel: filepath.Clean(moved), Env: c.Env, Name: c.Name + "-" + strings.ToLower(c.Env), Redirect: []string{c.Env + "=."}})
 			}
 		}
 	}
@@ -184,10 +199,10 @@ func slug(s string) string {
 type PrivateCache struct {
 	Path   string // where the cache is on the host (symlinks resolved)
 	Source string // the private directory, bound at Path and at its own path
-	// Env, when set, is the variable that points the launcher at Source
-	// because Path does not exist: a bind mount needs an existing mount
-	// point, and srt-mcp creates nothing in the user's home.
-	Env string
+	// Env, when set, are the variables ("VAR=dir") that point the launcher
+	// at Source because Path does not exist: a bind mount needs an
+	// existing mount point, and srt-mcp creates nothing in the user's home.
+	Env []string
 }
 
 // LauncherEnv is what the server's environment gets for the private
@@ -195,9 +210,7 @@ type PrivateCache struct {
 func (p *Policy) LauncherEnv() []string {
 	var out []string
 	for _, c := range p.Private {
-		if c.Env != "" {
-			out = append(out, c.Env+"="+c.Source)
-		}
+		out = append(out, c.Env...)
 	}
 	return out
 }
@@ -261,7 +274,7 @@ func (p *Policy) PlanLauncherCaches(key string, argv ...string) {
 		case ok && !isDir, !ok && !named:
 			p.Protect(path, "launcher cache (code run later outside the sandbox)")
 			continue
-		case !ok && c.Env == "":
+		case !ok && len(c.Redirect) == 0:
 			p.Notices = append(p.Notices, fmt.Sprintf("filesystem.allowWrite: the launcher cache %s does not exist, and srt-mcp creates nothing in your home: it is not writable. Create it on the host (mkdir -p %s); the server then gets a private copy there", path, path))
 			p.Protect(path, "launcher cache (code run later outside the sandbox)")
 			continue
@@ -275,7 +288,10 @@ func (p *Policy) PlanLauncherCaches(key string, argv ...string) {
 		p.AllowWrite = kept
 		pc := PrivateCache{Path: path, Source: filepath.Join(root, key, c.Name)}
 		if !ok {
-			pc.Env = c.Env
+			for _, r := range c.Redirect {
+				name, sub, _ := strings.Cut(r, "=")
+				pc.Env = append(pc.Env, name+"="+filepath.Join(pc.Source, sub))
+			}
 			if covered {
 				// The launcher is pointed elsewhere; the real one must
 				// not be created under the writable root meanwhile.

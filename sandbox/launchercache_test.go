@@ -121,9 +121,11 @@ func TestPlanLauncherCaches(t *testing.T) {
 		{"a directory inside the cache makes the whole cache private", `{"filesystem": {"allowWrite": ["~/.npm/_npx"]}}`,
 			[]string{".npm=npm"}, nil, nil},
 		{"a missing cache that is named is moved by its variable", `{"filesystem": {"allowWrite": ["~/.bun/install/cache"]}}`,
-			[]string{".bun/install/cache=bun via BUN_INSTALL_CACHE_DIR"}, nil, nil},
-		{"a missing cache with no variable stays unwritable", `{"filesystem": {"allowWrite": [".", "~/.yarn/berry"]}}`,
-			nil, []string{"proj"}, []string{".yarn/berry"}},
+			[]string{".bun/install/cache=bun via BUN_INSTALL_CACHE_DIR=."}, nil, nil},
+		{"uv's data directory is moved piece by piece", `{"filesystem": {"allowWrite": ["~/.local/share/uv"]}}`,
+			[]string{".local/share/uv=uv-data via UV_TOOL_DIR=tools via UV_PYTHON_INSTALL_DIR=python"}, nil, nil},
+		{"a missing cache with no variable stays unwritable", `{"filesystem": {"allowWrite": [".", "~/.cache/pnpm"]}}`,
+			nil, []string{"proj"}, []string{".cache/pnpm"}},
 		{"the home covers existing caches; a missing one is protected", `{"filesystem": {"allowWrite": ["~"]}}`,
 			[]string{".cache/uv=uv", ".npm=npm"}, []string{""}, []string{".bun/install/cache", ".cache/pip", "go/pkg/mod"}},
 		{"a cache not writable stays as it is", `{"filesystem": {"allowWrite": ["."]}}`,
@@ -140,8 +142,10 @@ func TestPlanLauncherCaches(t *testing.T) {
 			for _, c := range p.Private {
 				rel, _ := filepath.Rel(home, c.Path)
 				src, _ := filepath.Rel(launchers, c.Source)
-				if c.Env != "" {
-					src += " via " + c.Env
+				for _, kv := range c.Env {
+					name, dir, _ := strings.Cut(kv, "=")
+					rel, _ := filepath.Rel(c.Source, dir)
+					src += " via " + name + "=" + rel
 				}
 				private = append(private, rel+"="+src)
 			}

@@ -69,7 +69,7 @@ func (p *Policy) Mounts() []Mount {
 	}
 	for _, c := range p.Private {
 		putPrivate(c.Source, c.Source)
-		if c.Env == "" {
+		if len(c.Env) == 0 {
 			putPrivate(c.Path, c.Source)
 		}
 	}

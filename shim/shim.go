@@ -105,8 +105,13 @@ func Run(opt Options) int {
 		}
 		switch {
 		case !isNew && !opt.Debug:
-		case c.Env != "":
-			fmt.Fprintf(stderr, "srt-mcp: note: launcher cache %s is private to this server: it does not exist yet, so %s points the launcher at the server's own copy, %s\n", c.Path, c.Env, c.Source)
+		case len(c.Env) > 0:
+			var names []string
+			for _, kv := range c.Env {
+				name, _, _ := strings.Cut(kv, "=")
+				names = append(names, name)
+			}
+			fmt.Fprintf(stderr, "srt-mcp: note: launcher cache %s is private to this server: it does not exist yet, so %s points the launcher at the server's own copy, %s\n", c.Path, strings.Join(names, " and "), c.Source)
 		default:
 			fmt.Fprintf(stderr, "srt-mcp: note: launcher cache %s is private to this server: it sees its own copy there (kept in %s), and your real one stays out of its reach\n", c.Path, c.Source)
 		}
