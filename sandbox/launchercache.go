@@ -36,44 +36,50 @@ import (
 // Seatbelt (macOS) cannot put one directory in place of another: there the
 // cache stays read-only instead (PlanLauncherCaches says so on stderr).
 
-// launcherCache is a cache location some launcher keeps code in.
+// launcherCache is a cache some launcher keeps code in.
 type launcherCache struct {
 	Rel  string // default location, relative to the home directory
 	Env  string // a variable that moves it, when set to an absolute path
 	Name string // the private directory's name
+}
+
+// cacheLocation is a launcher cache where it is for this user.
+type cacheLocation struct {
+	Path string // absolute
+	Name string // the private directory's name
 	// Redirect points the launcher at the private copy when the cache does
-	// not exist ("VAR=subdir" of the copy); default Env=".".
+	// not exist ("VAR=subdir" of the copy).
 	Redirect []string
 }
 
 // launcherCaches are the known launcher caches. Locations under .cache/
 // and .local/share/ follow $XDG_CACHE_HOME and $XDG_DATA_HOME when set.
 var launcherCaches = []launcherCache{
-	{".npm", "npm_config_cache", "npm", nil},                    // npm, npx: _npx installs, _cacache tarballs
-	{".cache/yarn", "YARN_CACHE_FOLDER", "yarn", nil},           // yarn 1 (yarn dlx, global add)
-	{".yarn/berry", "", "yarn-berry", nil},                      // yarn 2+ global cache
-	{".cache/pnpm", "", "pnpm-cache", nil},                      // pnpm dlx
-	{".local/share/pnpm", "PNPM_HOME", "pnpm", nil},             // pnpm store and global packages
-	{".bun/install/cache", "BUN_INSTALL_CACHE_DIR", "bun", nil}, // bunx
-	{".cache/uv", "UV_CACHE_DIR", "uv", nil},                    // uvx: its tool environments live here
-	{".local/share/uv", "UV_TOOL_DIR", "uv-data", nil},          // uv tool install, managed Pythons
-	{".local/pipx", "PIPX_HOME", "pipx", nil},                   // pipx before 1.3
-	{".local/share/pipx", "", "pipx-data", nil},                 // pipx 1.3+ (pipx run caches here)
-	{".cache/pipx", "", "pipx-cache", nil},                      // pipx 1.5+ pipx run cache
-	{".cache/pip", "PIP_CACHE_DIR", "pip", nil},                 // wheels pip installs later, on the host too
-	{".cache/deno", "DENO_DIR", "deno", nil},                    // deno run npm:/jsr: packages
-	{"go/pkg/mod", "GOMODCACHE", "go-mod", nil},                 // go run pkg@version
-	{".cache/go-build", "GOCACHE", "go-build", nil},             // compiled objects the host's go links
-	{".cache/ms-playwright", "PLAYWRIGHT_BROWSERS_PATH", "ms-playwright", nil},
-	{".cache/puppeteer", "PUPPETEER_CACHE_DIR", "puppeteer", nil},
-	{"Library/Caches/Yarn", "", "yarn", nil},
-	{"Library/Caches/pnpm", "", "pnpm-cache", nil},
-	{"Library/pnpm", "", "pnpm", nil},
-	{"Library/Caches/uv", "", "uv", nil},
-	{"Library/Caches/pip", "", "pip", nil},
-	{"Library/Caches/deno", "", "deno", nil},
-	{"Library/Caches/go-build", "", "go-build", nil},
-	{"Library/Caches/ms-playwright", "", "ms-playwright", nil},
+	{".npm", "npm_config_cache", "npm"},                    // npm, npx: _npx installs, _cacache tarballs
+	{".cache/yarn", "YARN_CACHE_FOLDER", "yarn"},           // yarn 1 (yarn dlx, global add)
+	{".yarn/berry", "", "yarn-berry"},                      // yarn 2+ global cache
+	{".cache/pnpm", "", "pnpm-cache"},                      // pnpm dlx
+	{".local/share/pnpm", "PNPM_HOME", "pnpm"},             // pnpm store and global packages
+	{".bun/install/cache", "BUN_INSTALL_CACHE_DIR", "bun"}, // bunx
+	{".cache/uv", "UV_CACHE_DIR", "uv"},                    // uvx: its tool environments live here
+	{".local/share/uv", "UV_TOOL_DIR", "uv-data"},          // uv tool install, managed Pythons
+	{".local/pipx", "PIPX_HOME", "pipx"},                   // pipx before 1.3
+	{".local/share/pipx", "", "pipx-data"},                 // pipx 1.3+ (pipx run caches here)
+	{".cache/pipx", "", "pipx-cache"},                      // pipx 1.5+ pipx run cache
+	{".cache/pip", "PIP_CACHE_DIR", "pip"},                 // wheels pip installs later, on the host too
+	{".cache/deno", "DENO_DIR", "deno"},                    // deno run npm:/jsr: packages
+	{"go/pkg/mod", "GOMODCACHE", "go-mod"},                 // go run pkg@version
+	{".cache/go-build", "GOCACHE", "go-build"},             // compiled objects the host's go links
+	{".cache/ms-playwright", "PLAYWRIGHT_BROWSERS_PATH", "ms-playwright"},
+	{".cache/puppeteer", "PUPPETEER_CACHE_DIR", "puppeteer"},
+	{"Library/Caches/Yarn", "", "yarn"},
+	{"Library/Caches/pnpm", "", "pnpm-cache"},
+	{"Library/pnpm", "", "pnpm"},
+	{"Library/Caches/uv", "", "uv"},
+	{"Library/Caches/pip", "", "pip"},
+	{"Library/Caches/deno", "", "deno"},
+	{"Library/Caches/go-build", "", "go-build"},
+	{"Library/Caches/ms-playwright", "", "ms-playwright"},
 }
 
 // launcherRedirects are the variables that move a cache whose Env does not
@@ -104,7 +110,7 @@ func LauncherCacheRoot(home string) string {
 
 // launcherCachePaths returns each known cache's absolute location for this
 // home and environment (default and, when set, moved by its variable).
-func launcherCachePaths(home string, getenv func(string) string) []launcherCache {
+func launcherCachePaths(home string, getenv func(string) string) []cacheLocation {
 	xdg := func(v, def string) string {
 		if d := getenv(v); filepath.IsAbs(d) {
 			return d
@@ -112,7 +118,7 @@ func launcherCachePaths(home string, getenv func(string) string) []launcherCache
 		return filepath.Join(home, def)
 	}
 	cacheHome, dataHome := xdg("XDG_CACHE_HOME", ".cache"), xdg("XDG_DATA_HOME", ".local/share")
-	var out []launcherCache
+	var out []cacheLocation
 	for _, c := range launcherCaches {
 		path := filepath.Join(home, c.Rel)
 		switch {
@@ -125,10 +131,10 @@ func launcherCachePaths(home string, getenv func(string) string) []launcherCache
 		if redirect == nil && c.Env != "" {
 			redirect = []string{c.Env + "=."}
 		}
-		out = append(out, launcherCache{Rel: path, Env: c.Env, Name: c.Name, Redirect: redirect})
+		out = append(out, cacheLocation{Path: path, Name: c.Name, Redirect: redirect})
 		if c.Env != "" {
 			if moved := getenv(c.Env); filepath.IsAbs(moved) && filepath.Clean(moved) != path {
-				out = append(out, launcherCache{Rel: filepath.Clean(moved), Env: c.Env, Name: c.Name + "-" + strings.ToLower(c.Env), Redirect: []string{c.Env + "=."}})
+				out = append(out, cacheLocation{Path: filepath.Clean(moved), Name: c.Name + "-" + strings.ToLower(c.Env), Redirect: []string{c.Env + "=."}})
 			}
 		}
 	}
@@ -245,14 +251,14 @@ func (p *Policy) PlanLauncherCaches(key string, argv ...string) {
 	root := LauncherCacheRoot(p.Home)
 	caches := launcherCachePaths(p.Home, os.Getenv)
 	for i := range caches {
-		caches[i].Rel = realPath(caches[i].Rel)
+		caches[i].Path = realPath(caches[i].Path)
 	}
 	// Outer caches first: a variable can put one cache inside another
 	// (npm_config_cache=~/go/pkg/mod/npm), and the outer one must not stay real
 	// because the inner one was made private first.
-	sort.SliceStable(caches, func(i, j int) bool { return len(caches[i].Rel) < len(caches[j].Rel) })
+	sort.SliceStable(caches, func(i, j int) bool { return len(caches[i].Path) < len(caches[j].Path) })
 	for _, c := range caches {
-		path := c.Rel
+		path := c.Path
 		named, covered := false, false
 		for _, w := range p.AllowWrite {
 			named = named || under(w, path)

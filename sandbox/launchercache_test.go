@@ -13,14 +13,14 @@ import (
 )
 
 func TestLauncherCachePaths(t *testing.T) {
-	find := func(list []launcherCache, name string) []string {
+	find := func(list []cacheLocation, name string) []string {
 		var out []string
 		for _, c := range list {
-			if strings.Contains(c.Rel, "/Library/") {
+			if strings.Contains(c.Path, "/Library/") {
 				continue
 			}
-			if c.Name == name || c.Env != "" && c.Name == name+"-"+strings.ToLower(c.Env) {
-				out = append(out, c.Rel)
+			if c.Name == name || strings.HasPrefix(c.Name, name+"-") && strings.Contains(c.Name, "_") {
+				out = append(out, c.Path)
 			}
 		}
 		return out
