@@ -73,7 +73,15 @@ func bwrapArgs(p *Policy, mounts []Mount, dataFD func() int) []string {
 	for i, m := range mounts {
 		switch m.Access {
 		case ReadWrite:
-			a = append(a, "--bind", m.Path, m.Path)
+			src := m.Path
+			if m.Source != "" {
+				// A private launcher cache: the server's own directory
+				// in place of the real one (launchercache.go). bwrap takes
+				// the source from the host's tree, so the hidden root it
+				// lives in does not matter.
+				src = m.Source
+			}
+			a = append(a, "--bind", src, m.Path)
 		case ReadOnly:
 			a = append(a, "--ro-bind", m.Path, m.Path)
 		case Hidden:

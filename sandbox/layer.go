@@ -76,6 +76,7 @@ func Layer(base, over *Settings) *Settings {
 	setBool("enableWeakerNetworkIsolation", &out.EnableWeakerNetworkIsolation, over.EnableWeakerNetworkIsolation)
 	setBool("allowPty", &out.AllowPty, over.AllowPty)
 	setBool("srtMcp.allowPtrace", &out.SrtMCP.AllowPtrace, over.SrtMCP.AllowPtrace)
+	setBool("srtMcp.sharedLauncherCaches", &out.SrtMCP.SharedLauncherCaches, over.SrtMCP.SharedLauncherCaches)
 	for _, l := range []struct{ dst, v **int }{
 		{&out.SrtMCP.Limits.Processes, &over.SrtMCP.Limits.Processes},
 		{&out.SrtMCP.Limits.MemoryMB, &over.SrtMCP.Limits.MemoryMB},

@@ -26,6 +26,9 @@ type Mount struct {
 	Access Access
 	Dir    bool
 	Rule   string // the setting that asked for it, for messages and traces
+	// Source, when set, is the host directory bound at Path instead of
+	// Path itself (a private launcher cache, launchercache.go).
+	Source string
 }
 
 // Private locations the backend replaces wholesale: paths beneath them are
@@ -56,6 +59,19 @@ func (p *Policy) Mounts() []Mount {
 	}
 	for _, w := range p.AllowWrite {
 		put(w, ReadWrite, "filesystem.allowWrite", 1)
+	}
+	putPrivate := func(path, source string) {
+		put(path, ReadWrite, "private launcher cache", 1)
+		if m, ok := byPath[path]; ok && m.Rule == "private launcher cache" {
+			m.Source = source
+			byPath[path] = m
+		}
+	}
+	for _, c := range p.Private {
+		putPrivate(c.Source, c.Source)
+		if len(c.Env) == 0 {
+			putPrivate(c.Path, c.Source)
+		}
 	}
 	for _, d := range p.DenyWrite {
 		put(d, ReadOnly, "filesystem.denyWrite", 2)
@@ -98,10 +114,21 @@ func (p *Policy) Mounts() []Mount {
 		if under(path, "/dev") || under(path, "/proc") {
 			continue // the sandbox has its own /dev and /proc
 		}
+		if insidePrivateCache(out, path) {
+			// The host's files there are not what the sandbox sees: the
+			// server's own copy is bound over them.
+			continue
+		}
 		parent, private := effective(out, path)
 		reopen := c.Rule == "filesystem.allowRead"
 		var keep bool
 		switch {
+		case c.Source != "":
+			// A private copy replaces the real directory whatever the
+			// parent is, unless a denial covers it (deny wins). At its own
+			// path it lies in the hidden launcher root, which it pierces
+			// for this server alone.
+			keep = path == c.Source || !deniedAbove(out, path)
 		case reopen:
 			keep = parent == Hidden
 		case c.Access == ReadWrite:
@@ -134,6 +161,17 @@ func effective(mounts []Mount, path string) (Access, bool) {
 		}
 	}
 	return acc, false
+}
+
+// insidePrivateCache reports whether path lies strictly inside a private
+// launcher cache already in mounts.
+func insidePrivateCache(mounts []Mount, path string) bool {
+	for _, m := range mounts {
+		if m.Source != "" && path != m.Path && under(path, m.Path) {
+			return true
+		}
+	}
+	return false
 }
 
 // deniedAbove reports whether a read-only denial (not the base read-only

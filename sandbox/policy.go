@@ -111,6 +111,12 @@ type Policy struct {
 	// top of these.
 	Protected []ProtectedPath
 
+	// Private are the launcher caches replaced by the server's own copy
+	// (PlanLauncherCaches); SharedLauncherCaches (srtMcp.sharedLauncherCaches)
+	// turns that off.
+	Private              []PrivateCache
+	SharedLauncherCaches bool
+
 	// AllowPtrace (srtMcp.allowPtrace) lifts the seccomp refusal of ptrace,
 	// process_vm_readv/writev and pidfd_getfd inside the sandbox.
 	AllowPtrace bool
@@ -165,6 +171,7 @@ func Resolve(s *Settings, source, cwd, home string) (*Policy, error) {
 		WeakerNetwork:            s.EnableWeakerNetworkIsolation,
 		AllowPty:                 s.AllowPty,
 		AllowPtrace:              s.SrtMCP.AllowPtrace,
+		SharedLauncherCaches:     s.SrtMCP.SharedLauncherCaches,
 		Limits:                   s.SrtMCP.Limits,
 		Network: NetworkPolicy{
 			AllowedDomains:      s.Network.AllowedDomains,
@@ -267,6 +274,15 @@ func Resolve(s *Settings, source, cwd, home string) (*Policy, error) {
 	// none of the server's business.
 	denyRead = append(denyRead, ClientConfigFiles(home)...)
 	denyRead = append(denyRead, StateDir(home))
+	// Other servers' private launcher caches: reading them tells what
+	// those servers run; the mount plan hides the whole root, and binds a
+	// server's own copy at the cache's usual path (launchercache.go).
+	if filepath.IsAbs(home) {
+		denyRead = append(denyRead, LauncherCacheRoot(home))
+	}
+	if s.SrtMCP.SharedLauncherCaches {
+		p.Notices = append(p.Notices, "srtMcp.sharedLauncherCaches: writable launcher caches (~/.npm, ~/.cache/uv, …) are the real ones, shared with the host and other servers: code this server plants there runs outside the sandbox")
+	}
 	if p.DenyRead, err = resolve("filesystem.denyRead", denyRead); err != nil {
 		return nil, err
 	}

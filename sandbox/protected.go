@@ -152,6 +152,7 @@ func (p *Policy) protect(settingsFiles []string) {
 	}
 	p.Protect(filepath.Join(p.Home, UserSettingsFile), "srt settings ~/"+UserSettingsFile)
 	p.Protect(StateDir(p.Home), "srt-mcp state (pins, traces, digest key)")
+	p.Protect(LauncherCacheRoot(p.Home), "srt-mcp private launcher caches")
 	for _, d := range configDirs(p.Home) {
 		p.Protect(d, "srt-mcp configuration")
 	}

@@ -65,6 +65,10 @@ type SrtMCPSettings struct {
 	// Refused by default.
 	AllowPtrace bool
 	Limits      LimitSettings
+	// SharedLauncherCaches lets a writable launcher cache (~/.npm,
+	// ~/.cache/uv, …) be the user's real one instead of a private copy per
+	// server. Off by default: code planted there runs outside the sandbox.
+	SharedLauncherCaches bool
 }
 
 // LimitSettings is "srtMcp.limits": resource ceilings for everything the
@@ -273,9 +277,12 @@ func (r *reader) settings(root any) *Settings {
 		}
 	}
 	if v, ok := m["srtMcp"]; ok {
-		sm := r.object("srtMcp", v, "allowPtrace", "limits")
+		sm := r.object("srtMcp", v, "allowPtrace", "limits", "sharedLauncherCaches")
 		if b, ok := sm["allowPtrace"]; ok {
 			s.SrtMCP.AllowPtrace = r.boolean("srtMcp.allowPtrace", b)
+		}
+		if b, ok := sm["sharedLauncherCaches"]; ok {
+			s.SrtMCP.SharedLauncherCaches = r.boolean("srtMcp.sharedLauncherCaches", b)
 		}
 		if l, ok := sm["limits"]; ok {
 			s.set["srtMcp.limits"] = true

@@ -95,8 +95,34 @@ func Run(opt Options) int {
 		_ = os.MkdirAll(opt.TraceDir, 0o700)
 		opt.Policy.Protect(opt.TraceDir, "srt-mcp traces (--trace-dir)")
 	}
+	// Writable launcher caches become this server's own (see
+	// sandbox/launchercache.go), keyed by the command line the user
+	// configured or --name.
+	opt.Policy.PlanLauncherCaches(sandbox.LauncherKey(opt.Argv, opt.Name), opt.Argv...)
+	fresh, err := opt.Policy.PrepareLauncherCaches()
+	if err != nil {
+		return FailClosed(opt.Stdin, opt.Stdout, stderr, fmt.Errorf("%w (the server was not started: its launcher cache cannot be made private)", err), sandbox.ExitSandbox)
+	}
 	for _, n := range opt.Policy.Notices {
 		fmt.Fprintf(stderr, "srt-mcp: note: %s\n", n)
+	}
+	for _, c := range opt.Policy.Private {
+		isNew := false
+		for _, f := range fresh {
+			isNew = isNew || f.Path == c.Path
+		}
+		switch {
+		case !isNew && !opt.Debug:
+		case len(c.Env) > 0:
+			var names []string
+			for _, kv := range c.Env {
+				name, _, _ := strings.Cut(kv, "=")
+				names = append(names, name)
+			}
+			fmt.Fprintf(stderr, "srt-mcp: note: launcher cache %s is private to this server: it does not exist yet, so %s points the launcher at the server's own copy, %s\n", c.Path, strings.Join(names, " and "), c.Source)
+		default:
+			fmt.Fprintf(stderr, "srt-mcp: note: launcher cache %s is private to this server: it sees its own copy there (kept in %s), and your real one stays out of its reach\n", c.Path, c.Source)
+		}
 	}
 
 	inR, inW, err := blockingPipe()
@@ -120,7 +146,10 @@ func Run(opt Options) int {
 		return FailClosed(opt.Stdin, opt.Stdout, rawStderr, err, sandbox.ExitUsage)
 	}
 
-	spec := sandbox.Spec{Policy: opt.Policy, Argv: opt.Argv, Env: opt.Env, Stdin: inR, Stdout: outW, Stderr: errW, Observe: !opt.NoObserve}
+	// Later entries win: a private launcher cache's variable overrides
+	// the user's own.
+	env := append(opt.Env[:len(opt.Env):len(opt.Env)], opt.Policy.LauncherEnv()...)
+	spec := sandbox.Spec{Policy: opt.Policy, Argv: opt.Argv, Env: env, Stdin: inR, Stdout: outW, Stderr: errW, Observe: !opt.NoObserve}
 	if opt.Debug {
 		spec.Trace = rawStderr // multi-line by design, and built from the user's own settings and argv
 	}

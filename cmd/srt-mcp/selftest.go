@@ -414,6 +414,12 @@ func selftest(settingsFile, profile string) ([]selftestRow, string, error) {
 			return check("kernel keyrings", "attack_keyring", nil, errored,
 				"no setting allows them: the seccomp filter does not refuse keyctl, add_key and request_key")
 		},
+		func() error {
+			// The same policy with the npm cache made writable, as every
+			// npx profile does: a package npx cached on the host must not
+			// be rewritable from inside (the host's next npx would run it).
+			return checkLauncherCache(ctx, w, settings, profileArgs, &rows)
+		},
 	}
 	for _, f := range checks {
 		if err := f(); err != nil {
@@ -468,4 +474,56 @@ func past(limit, def, margin int) int {
 		limit = def
 	}
 	return limit + margin
+}
+
+// checkLauncherCache is the selftest row for launcher caches: with
+// ~/.npm added to allowWrite, a server rewrites a package npx cached on the
+// host. It holds when the host's copy is unchanged (the server got a
+// private cache instead).
+func checkLauncherCache(ctx context.Context, w *workspace, settings []byte, profileArgs []string, rows *[]selftestRow) error {
+	const original = "#!/usr/bin/env node\nconsole.log('selftest original');\n"
+	cached, err := w.write("home/.npm/_npx/selftest/node_modules/selftest-victim/index.js", original)
+	if err != nil {
+		return err
+	}
+	var m map[string]any
+	json.Unmarshal(settings, &m)
+	fsm, _ := m["filesystem"].(map[string]any)
+	if fsm == nil {
+		fsm = map[string]any{}
+		m["filesystem"] = fsm
+	}
+	aw, _ := fsm["allowWrite"].([]any)
+	if fsm["allowWrite"] == nil {
+		aw = []any{"."}
+	}
+	fsm["allowWrite"] = append(aw, "~/.npm")
+	npm, _ := json.Marshal(m)
+	npmPath, err := w.write("selftest-writable-npm.json", string(npm))
+	if err != nil {
+		return err
+	}
+	args := append(append([]string{}, profileArgs...), "--settings", npmPath, "--trace-dir", filepath.Join(w.root, "traces"))
+	other, err := startProbeIn(ctx, w, w.project, args)
+	if err != nil {
+		return err
+	}
+	defer other.Close()
+	text, _, err := callTool(ctx, other, "trojan_launcher_cache", map[string]any{
+		"dirs":   []string{filepath.Join(w.home, ".npm", "_npx")},
+		"marker": filepath.Join(w.root, "selftest-trojan-ran"),
+		"plant":  []string{cached},
+	})
+	if err != nil {
+		return err
+	}
+	after, _ := os.ReadFile(cached)
+	row := selftestRow{Protection: "rewriting a package in the npm cache (~/.npm writable)", Result: "PASS",
+		Detail: "the server got a private cache; the host's stays unchanged"}
+	if string(after) != original {
+		row.Result, row.Detail = "FAIL", "not blocked: "+firstLine(text)
+		row.Hint = "srtMcp.sharedLauncherCaches makes writable launcher caches the real ones"
+	}
+	*rows = append(*rows, row)
+	return nil
 }

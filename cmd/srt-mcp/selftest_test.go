@@ -55,6 +55,7 @@ var allProtections = []string{
 	"working-directory rule (server started in / or ~)", "writable home / persistence points (~/.bashrc, ~/.local/bin)",
 	"resource limits (processes, memory, /tmp size)",
 	"ptrace of a process in the sandbox (PID 1 and a sibling)", "foreign socket families (vsock, packet, netlink audit)", "kernel keyrings",
+	"rewriting a package in the npm cache (~/.npm writable)",
 }
 
 func TestSelftestDefaultPolicyHolds(t *testing.T) {
@@ -131,4 +132,19 @@ func TestSelftestCatchesAllowPtrace(t *testing.T) {
 			t.Errorf("%s: %s (%s)", r.Protection, r.Result, r.Detail)
 		}
 	}
+}
+
+func TestSelftestCatchesSharedLauncherCaches(t *testing.T) {
+	shared := filepath.Join(testbin.HostTempDir(t), "shared.json")
+	os.WriteFile(shared, []byte(`{"srtMcp": {"sharedLauncherCaches": true}}`), 0o644)
+	res, code := runSelftestBinary(t, "--settings", shared)
+	for _, r := range res.Rows {
+		if r.Protection == "rewriting a package in the npm cache (~/.npm writable)" {
+			if r.Result != "FAIL" || code != 1 || !strings.Contains(r.Hint, "srtMcp.sharedLauncherCaches") {
+				t.Errorf("exit %d, row %+v; want a FAIL naming srtMcp.sharedLauncherCaches", code, r)
+			}
+			return
+		}
+	}
+	t.Error("no launcher cache row")
 }

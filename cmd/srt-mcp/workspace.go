@@ -80,7 +80,9 @@ func (w *workspace) probeClientIn(ctx context.Context, dir, state string, server
 	if err != nil {
 		return nil, "", err
 	}
-	env := append(os.Environ(), "HOME="+w.home, "XDG_STATE_HOME="+state)
+	// XDG_CACHE_HOME too: private launcher caches go there, and must
+	// vanish with the workspace.
+	env := append(os.Environ(), "HOME="+w.home, "XDG_STATE_HOME="+state, "XDG_CACHE_HOME="+filepath.Join(w.home, ".cache"))
 	args := append(append(append([]string{}, srtArgs...), "--"), w.server, "__probe")
 	tr := transport.NewStdioWithOptions(self, env, args,
 		transport.WithCommandFunc(func(_ context.Context, command string, env []string, args []string) (*exec.Cmd, error) {

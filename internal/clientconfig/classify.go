@@ -117,6 +117,9 @@ func weaknesses(st *sandbox.Settings, home string) []string {
 	if st.Network.AllowAllUnixSockets {
 		out = append(out, "allowAllUnixSockets makes host sockets (docker.sock, ssh-agent) reachable")
 	}
+	if st.SrtMCP.SharedLauncherCaches {
+		out = append(out, "srtMcp.sharedLauncherCaches lets the server plant code in launcher caches (~/.npm) that the host and other servers run")
+	}
 	for _, d := range st.Network.AllowedDomains {
 		if d == "*" || strings.HasPrefix(d, "*:") {
 			out = append(out, "allowedDomains allows every host")
