@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -46,7 +47,7 @@ type Process struct {
 // Start launches the server inside bubblewrap. It returns once bwrap runs;
 // call Ready to learn whether the sandbox was set up and the server exec'd.
 func Start(spec Spec) (*Process, error) {
-	bwrap, err := exec.LookPath("bwrap")
+	bwrap, err := lookBwrap()
 	if err != nil {
 		return nil, &UnavailableError{
 			Reason: "bubblewrap (bwrap) is not installed",
@@ -181,6 +182,24 @@ func Start(spec Spec) (*Process, error) {
 		proc.Notices = append(proc.Notices, n)
 	}
 	return proc, nil
+}
+
+// lookBwrap finds bubblewrap on PATH, taking only absolute directories:
+// a relative entry (".", "", node_modules/.bin) names whatever directory
+// srt-mcp happens to start in, which may be one a sandboxed server could
+// write, and bwrap runs outside the sandbox. PATH directories inside
+// writable roots are protected paths (protected.go) for the same reason.
+func lookBwrap() (string, error) {
+	for _, dir := range filepath.SplitList(os.Getenv("PATH")) {
+		if !filepath.IsAbs(dir) {
+			continue
+		}
+		path := filepath.Join(dir, "bwrap")
+		if st, err := os.Stat(path); err == nil && st.Mode().IsRegular() && st.Mode().Perm()&0o111 != 0 {
+			return path, nil
+		}
+	}
+	return "", exec.ErrNotFound
 }
 
 // Handover blocks until the helper has sent its descriptors, or is gone.

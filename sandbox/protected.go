@@ -3,7 +3,6 @@ package sandbox
 import (
 	"os"
 	"path/filepath"
-	"strings"
 )
 
 // This file lists the paths a sandboxed server must never change, whatever
@@ -162,10 +161,14 @@ func (p *Policy) protect(settingsFiles []string) {
 	for _, rel := range PersistencePaths {
 		p.Protect(filepath.Join(p.Home, rel), "persistence point ~/"+rel)
 	}
-	// Any other directory of the user's PATH inside the home is a
-	// persistence point for the same reason as ~/.local/bin.
+	// Every directory of the user's PATH is a persistence point for the
+	// same reason as ~/.local/bin, inside the home or not: a project's
+	// .venv/bin or node_modules/.bin on PATH (an activated venv, direnv)
+	// would let a server plant a git, node or bwrap that the user, or
+	// srt-mcp's next launch, runs outside the sandbox. Only the ones a
+	// writable root covers change the mount plan.
 	for _, d := range filepath.SplitList(os.Getenv("PATH")) {
-		if filepath.IsAbs(d) && p.Home != "/" && strings.HasPrefix(filepath.Clean(d), p.Home+"/") {
+		if filepath.IsAbs(d) && filepath.Clean(d) != "/" {
 			p.Protect(d, "directory on PATH")
 		}
 	}
