@@ -198,7 +198,7 @@ func Resolve(s *Settings, source, cwd, home string) (*Policy, error) {
 	if allowWrite == nil {
 		allowWrite = []string{"."}
 	}
-	homes := []string{home, realPath(home)}
+	homes := append([]string{home, realPath(home)}, p.homes()...)
 	var refused []string // relative allowWrite entries that named /, ~ or a system directory
 	var writeEntries []writeEntry
 	resolve := func(key string, list []string) ([]string, error) {
@@ -266,8 +266,13 @@ func Resolve(s *Settings, source, cwd, home string) (*Policy, error) {
 		return nil, err
 	}
 	denyRead := append([]string(nil), s.Filesystem.DenyRead...)
-	for _, c := range CredentialPaths {
-		denyRead = append(denyRead, filepath.Join(home, c))
+	for _, h := range p.homes() {
+		for _, c := range CredentialPaths {
+			denyRead = append(denyRead, filepath.Join(h, c))
+		}
+		if h != home {
+			denyRead = append(denyRead, ClientConfigFiles(h)...)
+		}
 	}
 	// Other servers' tokens (the env blocks of MCP client configs) and
 	// srt-mcp's own state (traces of other servers, the digest key) are

@@ -2,7 +2,9 @@ package sandbox
 
 import (
 	"os"
+	"os/user"
 	"path/filepath"
+	"strconv"
 )
 
 // This file lists the paths a sandboxed server must never change, whatever
@@ -155,11 +157,13 @@ func (p *Policy) protect(settingsFiles []string) {
 	for _, d := range configDirs(p.Home) {
 		p.Protect(d, "srt-mcp configuration")
 	}
-	for _, f := range ClientConfigFiles(p.Home) {
-		p.Protect(f, "MCP client config")
-	}
-	for _, rel := range PersistencePaths {
-		p.Protect(filepath.Join(p.Home, rel), "persistence point ~/"+rel)
+	for _, home := range p.homes() {
+		for _, f := range ClientConfigFiles(home) {
+			p.Protect(f, "MCP client config")
+		}
+		for _, rel := range PersistencePaths {
+			p.Protect(filepath.Join(home, rel), "persistence point ~/"+rel)
+		}
 	}
 	// Every directory of the user's PATH is a persistence point for the
 	// same reason as ~/.local/bin, inside the home or not: a project's
@@ -214,4 +218,29 @@ func (p *Policy) protected(path string) bool {
 		}
 	}
 	return false
+}
+
+// homes are the home directories whose credentials and persistence points
+// are protected: $HOME, and the account's home from the password database
+// when $HOME says something else. $HOME is only an environment variable:
+// an MCP client entry's env, sudo -E or a service's HOME=/ would otherwise
+// leave the real home's ~/.ssh readable and its ~/.bashrc writable.
+func (p *Policy) homes() []string {
+	homes := []string{p.Home}
+	if pw := passwdHome(); pw != "" && filepath.IsAbs(pw) && pw != "/" {
+		if real := realPath(pw); real != realPath(p.Home) {
+			homes = append(homes, real)
+		}
+	}
+	return homes
+}
+
+// passwdHome is the current user's home directory in the password
+// database, or "".
+func passwdHome() string {
+	u, err := user.LookupId(strconv.Itoa(os.Getuid()))
+	if err != nil {
+		return ""
+	}
+	return u.HomeDir
 }
