@@ -46,7 +46,16 @@ func bwrapArgs(p *Policy, mounts []Mount, dataFD func() int) []string {
 		a = append(a, "--bind", "/", "/")
 		mounts = mounts[1:]
 	}
+	// bwrap's /dev is a tmpfs of half the RAM that the server can write
+	// files into, charged to host memory and not to RLIMIT_DATA: a memory
+	// bomb for unprivileged users, whose limits are per process (found by
+	// an outside review). /dev/shm (POSIX shared memory) gets its own
+	// tmpfs, sized like /tmp; /dev itself is then made read-only, which
+	// leaves its device nodes working (I/O on a node is not a write to the
+	// filesystem).
 	a = append(a, "--dev", "/dev")
+	a = append(a, tmpfsAt("/dev/shm", int64(p.Limits.Effective().TmpMB)*mib)...)
+	a = append(a, "--remount-ro", "/dev")
 	if p.WeakerNestedSandbox {
 		// Inside some containers a new proc cannot be mounted; the host's is
 		// bound instead, which shows the container's processes.

@@ -101,9 +101,13 @@ func (e limitEnforcement) helperFlags() []string {
 
 // tmpfsArgs are the bubblewrap arguments for the private /tmp. --size
 // applies to the next --tmpfs only (bubblewrap 0.8+).
-func tmpfsArgs(tmpBytes int64) []string {
-	if tmpBytes > 0 {
-		return []string{"--size", strconv.FormatInt(tmpBytes, 10), "--tmpfs", "/tmp"}
+func tmpfsArgs(tmpBytes int64) []string { return tmpfsAt("/tmp", tmpBytes) }
+
+// tmpfsAt is a private tmpfs at dir of at most size bytes (0: bwrap's
+// default, half of RAM).
+func tmpfsAt(dir string, size int64) []string {
+	if size > 0 {
+		return []string{"--size", strconv.FormatInt(size, 10), "--tmpfs", dir}
 	}
-	return []string{"--tmpfs", "/tmp"}
+	return []string{"--tmpfs", dir}
 }
