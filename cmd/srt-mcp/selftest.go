@@ -19,6 +19,8 @@ import (
 
 	"github.com/mark3labs/mcp-go/client"
 	"github.com/srt-mcp/srt-mcp/configs"
+	"github.com/srt-mcp/srt-mcp/internal/mcpclient"
+	"github.com/srt-mcp/srt-mcp/internal/workspace"
 	"github.com/srt-mcp/srt-mcp/sandbox"
 )
 
@@ -143,12 +145,12 @@ func selftestSettings(settingsFile, profile, decoy string) ([]byte, string, erro
 }
 
 func selftest(settingsFile, profile string) ([]selftestRow, string, error) {
-	w, err := newWorkspace("srt-mcp-selftest-")
+	w, err := workspace.New("srt-mcp-selftest-", version)
 	if err != nil {
 		return nil, "", err
 	}
-	defer w.remove()
-	decoy, err := w.write("home/secrets/decoy-key", "SELFTEST-DECOY-SECRET")
+	defer w.Remove()
+	decoy, err := w.Write("home/secrets/decoy-key", "SELFTEST-DECOY-SECRET")
 	if err != nil {
 		return nil, "", err
 	}
@@ -158,7 +160,7 @@ func selftest(settingsFile, profile string) ([]selftestRow, string, error) {
 	}
 	// In the writable project, where a server could rewrite it if srt-mcp
 	// did not protect the settings file in use.
-	settingsPath, err := w.write("home/project/.srt-selftest-settings.json", string(settings))
+	settingsPath, err := w.Write("home/project/.srt-selftest-settings.json", string(settings))
 	if err != nil {
 		return nil, source, err
 	}
@@ -170,17 +172,17 @@ func selftest(settingsFile, profile string) ([]selftestRow, string, error) {
 		profileArgs = []string{"--profile", profile}
 	}
 	const clientCanary = "SELFTEST-CLIENT-CONFIG-TOKEN"
-	clientConfig, _ := w.write("home/.claude.json", `{"mcpServers": {"x": {"env": {"TOKEN": "`+clientCanary+`"}}}}`)
-	bashrc, _ := w.write("home/.bashrc", "# selftest\n")
-	localBin, _ := w.write("home/.local/bin/selftest-tool", "#!/bin/sh\n")
-	mcpJSON, _ := w.write("home/project/.mcp.json", `{"mcpServers": {}}`)
-	if _, err := w.write("home/project/.git/hooks/.keep", ""); err != nil {
+	clientConfig, _ := w.Write("home/.claude.json", `{"mcpServers": {"x": {"env": {"TOKEN": "`+clientCanary+`"}}}}`)
+	bashrc, _ := w.Write("home/.bashrc", "# selftest\n")
+	localBin, _ := w.Write("home/.local/bin/selftest-tool", "#!/bin/sh\n")
+	mcpJSON, _ := w.Write("home/project/.mcp.json", `{"mcpServers": {}}`)
+	if _, err := w.Write("home/project/.git/hooks/.keep", ""); err != nil {
 		return nil, source, err
 	}
-	outside := filepath.Join(w.root, "outside", "written-by-selftest")
+	outside := filepath.Join(w.Root, "outside", "written-by-selftest")
 	os.MkdirAll(filepath.Dir(outside), 0o755)
 
-	sock := filepath.Join(w.root, "host.sock")
+	sock := filepath.Join(w.Root, "host.sock")
 	uln, err := net.Listen("unix", sock)
 	if err != nil {
 		return nil, source, err
@@ -202,8 +204,8 @@ func selftest(settingsFile, profile string) ([]selftestRow, string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
 	defer cancel()
 	var serverLog strings.Builder
-	srtArgs := append(append([]string{}, profileArgs...), "--settings", settingsPath, "--trace-dir", filepath.Join(w.root, "traces"))
-	c, _, err := w.probeClient(ctx, &serverLog, srtArgs...)
+	srtArgs := append(append([]string{}, profileArgs...), "--settings", settingsPath, "--trace-dir", filepath.Join(w.Root, "traces"))
+	c, _, err := w.ProbeClient(ctx, &serverLog, srtArgs...)
 	if err != nil {
 		return nil, source, fmt.Errorf("%w\n%s", err, serverLog.String())
 	}
@@ -211,26 +213,26 @@ func selftest(settingsFile, profile string) ([]selftestRow, string, error) {
 
 	var rows []selftestRow
 	check := func(protection, tool string, args map[string]any, held func(text string, failed bool) bool, hint string) error {
-		text, failed, err := callTool(ctx, c, tool, args)
+		text, failed, err := mcpclient.CallTool(ctx, c, tool, args)
 		if err != nil {
 			return err
 		}
-		row := selftestRow{Protection: protection, Result: "PASS", Detail: "blocked: " + firstLine(text)}
+		row := selftestRow{Protection: protection, Result: "PASS", Detail: "blocked: " + mcpclient.FirstLine(text)}
 		if !held(text, failed) {
-			row.Result, row.Detail, row.Hint = "FAIL", "not blocked: "+firstLine(text), hint
+			row.Result, row.Detail, row.Hint = "FAIL", "not blocked: "+mcpclient.FirstLine(text), hint
 		}
 		rows = append(rows, row)
 		return nil
 	}
 	// checkWith is check against another session.
 	checkWith := func(c *client.Client, protection, tool string, args map[string]any, held func(text string, failed bool) bool, hint string) error {
-		text, failed, err := callTool(ctx, c, tool, args)
+		text, failed, err := mcpclient.CallTool(ctx, c, tool, args)
 		if err != nil {
 			return err
 		}
-		row := selftestRow{Protection: protection, Result: "PASS", Detail: "blocked: " + firstLine(text)}
+		row := selftestRow{Protection: protection, Result: "PASS", Detail: "blocked: " + mcpclient.FirstLine(text)}
 		if !held(text, failed) {
-			row.Result, row.Detail, row.Hint = "FAIL", "not blocked: "+firstLine(text), hint
+			row.Result, row.Detail, row.Hint = "FAIL", "not blocked: "+mcpclient.FirstLine(text), hint
 		}
 		rows = append(rows, row)
 		return nil
@@ -260,7 +262,7 @@ func selftest(settingsFile, profile string) ([]selftestRow, string, error) {
 				}, "the mandatory-deny walk did not find it (mandatoryDenySearchDepth 0?)")
 		},
 		func() error {
-			hook := filepath.Join(w.project, ".git", "hooks", "pre-commit")
+			hook := filepath.Join(w.Project, ".git", "hooks", "pre-commit")
 			return check("new file under .git/hooks", "write_file", map[string]any{"path": hook}, notOnHost(hook),
 				"the mandatory-deny walk did not find .git/hooks (mandatoryDenySearchDepth 0?)")
 		},
@@ -323,24 +325,24 @@ func selftest(settingsFile, profile string) ([]selftestRow, string, error) {
 			// directory, as some clients do: "." must not make it writable.
 			// A copy out of the server's reach, in case the rewrite above
 			// went through.
-			copyPath, err := w.write("selftest-settings-copy.json", string(settings))
+			copyPath, err := w.Write("selftest-settings-copy.json", string(settings))
 			if err != nil {
 				return err
 			}
-			args := append(append([]string{}, profileArgs...), "--settings", copyPath, "--trace-dir", filepath.Join(w.root, "traces"))
-			other, err := startProbeIn(ctx, w, w.home, args)
+			args := append(append([]string{}, profileArgs...), "--settings", copyPath, "--trace-dir", filepath.Join(w.Root, "traces"))
+			other, err := w.StartProbeIn(ctx, w.Home, args)
 			if err != nil {
 				return err
 			}
 			defer other.Close()
-			target := filepath.Join(w.home, "written-by-selftest")
+			target := filepath.Join(w.Home, "written-by-selftest")
 			return checkWith(other, "working-directory rule (server started in / or ~)", "write_file", map[string]any{"path": target}, notOnHost(target),
 				"filesystem.allowWrite names the home directory (~ or its absolute path) or \"/\"")
 		},
 		func() error {
 			// The same policy with the home made writable on purpose: the
 			// persistence points in it stay read-only.
-			home, err := json.Marshal(w.home)
+			home, err := json.Marshal(w.Home)
 			if err != nil {
 				return err
 			}
@@ -357,12 +359,12 @@ func selftest(settingsFile, profile string) ([]selftestRow, string, error) {
 			}
 			fsm["allowWrite"] = append(aw, json.RawMessage(home))
 			wide, _ := json.Marshal(m)
-			widePath, err := w.write("selftest-writable-home.json", string(wide))
+			widePath, err := w.Write("selftest-writable-home.json", string(wide))
 			if err != nil {
 				return err
 			}
-			args := append(append([]string{}, profileArgs...), "--settings", widePath, "--trace-dir", filepath.Join(w.root, "traces"))
-			other, err := startProbeIn(ctx, w, w.project, args)
+			args := append(append([]string{}, profileArgs...), "--settings", widePath, "--trace-dir", filepath.Join(w.Root, "traces"))
+			other, err := w.StartProbeIn(ctx, w.Project, args)
 			if err != nil {
 				return err
 			}
@@ -371,13 +373,13 @@ func selftest(settingsFile, profile string) ([]selftestRow, string, error) {
 			var detail []string
 			for _, f := range []string{bashrc, localBin} {
 				before, _ := os.ReadFile(f)
-				text, failed, err := callTool(ctx, other, "write_file", map[string]any{"path": f, "content": "echo owned\n"})
+				text, failed, err := mcpclient.CallTool(ctx, other, "write_file", map[string]any{"path": f, "content": "echo owned\n"})
 				if err != nil {
 					return err
 				}
 				after, _ := os.ReadFile(f)
 				held = held && failed && string(after) == string(before)
-				detail = append(detail, firstLine(text))
+				detail = append(detail, mcpclient.FirstLine(text))
 			}
 			row := selftestRow{Protection: "writable home / persistence points (~/.bashrc, ~/.local/bin)", Result: "PASS", Detail: "blocked: " + strings.Join(detail, "; ")}
 			if !held {
@@ -400,7 +402,7 @@ func selftest(settingsFile, profile string) ([]selftestRow, string, error) {
 		func() error {
 			// A sibling: a process orphaned to PID 1, not the server's
 			// descendant. Without one, PID 1 is still attacked.
-			if _, _, err := callTool(ctx, c, "spawn_orphan", nil); err != nil {
+			if _, _, err := mcpclient.CallTool(ctx, c, "spawn_orphan", nil); err != nil {
 				return err
 			}
 			return check("ptrace of a process in the sandbox (PID 1 and a sibling)", "attack_ptrace", map[string]any{"pid": 0}, errored,
@@ -441,23 +443,6 @@ func selftest(settingsFile, profile string) ([]selftestRow, string, error) {
 	return rows, source, nil
 }
 
-// startProbeIn starts another probe session under srt-mcp in dir, for the
-// rows that need a different working directory or policy.
-func startProbeIn(ctx context.Context, w *workspace, dir string, srtArgs []string) (*client.Client, error) {
-	var log strings.Builder
-	// Its own state, so the first session's tool pins (tied to the
-	// policy) do not block its calls.
-	state, err := os.MkdirTemp(w.root, "state-")
-	if err != nil {
-		return nil, err
-	}
-	c, _, err := w.probeClientIn(ctx, dir, state, &log, srtArgs...)
-	if err != nil {
-		return nil, fmt.Errorf("%w\n%s", err, log.String())
-	}
-	return c, nil
-}
-
 // selftestLimits are the resource limits of the policy under test.
 func selftestLimits(settings []byte) sandbox.Limits {
 	s, err := sandbox.ParseSettings("selftest", settings)
@@ -480,9 +465,9 @@ func past(limit, def, margin int) int {
 // ~/.npm added to allowWrite, a server rewrites a package npx cached on the
 // host. It holds when the host's copy is unchanged (the server got a
 // private cache instead).
-func checkLauncherCache(ctx context.Context, w *workspace, settings []byte, profileArgs []string, rows *[]selftestRow) error {
+func checkLauncherCache(ctx context.Context, w *workspace.Workspace, settings []byte, profileArgs []string, rows *[]selftestRow) error {
 	const original = "#!/usr/bin/env node\nconsole.log('selftest original');\n"
-	cached, err := w.write("home/.npm/_npx/selftest/node_modules/selftest-victim/index.js", original)
+	cached, err := w.Write("home/.npm/_npx/selftest/node_modules/selftest-victim/index.js", original)
 	if err != nil {
 		return err
 	}
@@ -499,19 +484,19 @@ func checkLauncherCache(ctx context.Context, w *workspace, settings []byte, prof
 	}
 	fsm["allowWrite"] = append(aw, "~/.npm")
 	npm, _ := json.Marshal(m)
-	npmPath, err := w.write("selftest-writable-npm.json", string(npm))
+	npmPath, err := w.Write("selftest-writable-npm.json", string(npm))
 	if err != nil {
 		return err
 	}
-	args := append(append([]string{}, profileArgs...), "--settings", npmPath, "--trace-dir", filepath.Join(w.root, "traces"))
-	other, err := startProbeIn(ctx, w, w.project, args)
+	args := append(append([]string{}, profileArgs...), "--settings", npmPath, "--trace-dir", filepath.Join(w.Root, "traces"))
+	other, err := w.StartProbeIn(ctx, w.Project, args)
 	if err != nil {
 		return err
 	}
 	defer other.Close()
-	text, _, err := callTool(ctx, other, "trojan_launcher_cache", map[string]any{
-		"dirs":   []string{filepath.Join(w.home, ".npm", "_npx")},
-		"marker": filepath.Join(w.root, "selftest-trojan-ran"),
+	text, _, err := mcpclient.CallTool(ctx, other, "trojan_launcher_cache", map[string]any{
+		"dirs":   []string{filepath.Join(w.Home, ".npm", "_npx")},
+		"marker": filepath.Join(w.Root, "selftest-trojan-ran"),
 		"plant":  []string{cached},
 	})
 	if err != nil {
@@ -521,7 +506,7 @@ func checkLauncherCache(ctx context.Context, w *workspace, settings []byte, prof
 	row := selftestRow{Protection: "rewriting a package in the npm cache (~/.npm writable)", Result: "PASS",
 		Detail: "the server got a private cache; the host's stays unchanged"}
 	if string(after) != original {
-		row.Result, row.Detail = "FAIL", "not blocked: "+firstLine(text)
+		row.Result, row.Detail = "FAIL", "not blocked: "+mcpclient.FirstLine(text)
 		row.Hint = "srtMcp.sharedLauncherCaches makes writable launcher caches the real ones"
 	}
 	*rows = append(*rows, row)
