@@ -14,17 +14,16 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
 	"time"
 
-	"github.com/mark3labs/mcp-go/client"
-	"github.com/mark3labs/mcp-go/client/transport"
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/srt-mcp/srt-mcp/configs"
+	"github.com/srt-mcp/srt-mcp/internal/mcpclient"
+	"github.com/srt-mcp/srt-mcp/internal/workspace"
 	"github.com/srt-mcp/srt-mcp/sandbox"
 	"github.com/srt-mcp/srt-mcp/shim"
 )
@@ -112,13 +111,8 @@ func Run(opt Options) (*Report, error) {
 	if opt.Timeout == 0 {
 		opt.Timeout = 90 * time.Second
 	}
-	cache, err := os.UserCacheDir()
-	if err != nil {
-		return nil, err
-	}
-	os.MkdirAll(cache, 0o700)
 	// Not under /tmp: the sandbox replaces /tmp with a private one.
-	root, err := os.MkdirTemp(cache, "srt-mcp-audit-")
+	root, err := workspace.TempDir("srt-mcp-audit-")
 	if err != nil {
 		return nil, err
 	}
@@ -160,29 +154,15 @@ func Run(opt Options) (*Report, error) {
 	env := append(scrubbedEnv(), "HOME="+home, "XDG_STATE_HOME="+filepath.Join(root, "state"), "GITHUB_TOKEN=ghp_"+tokenC)
 
 	var stderr strings.Builder
-	tr := transport.NewStdioWithOptions(opt.SrtMCP, env, args,
-		transport.WithCommandFunc(func(_ context.Context, command string, env []string, args []string) (*exec.Cmd, error) {
-			cmd := exec.Command(command, args...)
-			cmd.Env, cmd.Dir = env, work
-			return cmd, nil
-		}),
-		transport.WithCommandStderrWriter(&stderr))
-	c := client.NewClient(tr, client.WithProtocolVersion("2025-11-25"),
-		client.WithRootsHandler(rootsHandler{work}))
 	ctx, cancel := context.WithTimeout(context.Background(), opt.Timeout)
 	defer cancel()
-	if err := c.Start(ctx); err != nil {
-		return nil, err
-	}
-	init, err := c.Initialize(ctx, mcp.InitializeRequest{Params: mcp.InitializeParams{
-		ProtocolVersion: "2025-11-25", ClientInfo: mcp.Implementation{Name: "srt-mcp-audit", Version: "1"},
-		Capabilities: mcp.ClientCapabilities{Roots: &struct {
-			ListChanged bool `json:"listChanged,omitempty"`
-		}{}},
-	}})
+	c, init, err := mcpclient.Start(ctx, mcpclient.Options{
+		Command: opt.SrtMCP, Args: args, Env: env, Dir: work, Stderr: &stderr,
+		ClientName: "srt-mcp-audit", ClientVersion: "1",
+		Roots: []mcp.Root{{URI: "file://" + work, Name: "workspace"}},
+	})
 	if err != nil {
-		c.Close()
-		return nil, fmt.Errorf("initialize: %w\n%s", err, lastLines(stderr.String(), 15))
+		return nil, fmt.Errorf("%w\n%s", err, lastLines(stderr.String(), 15))
 	}
 	rep.Server, rep.Version, rep.ProtocolVersion, rep.Instructions = init.ServerInfo.Name, init.ServerInfo.Version, init.ProtocolVersion, init.Instructions
 	if tools, err := c.ListTools(ctx, mcp.ListToolsRequest{}); err == nil {
@@ -281,12 +261,6 @@ func scrubbedEnv() []string {
 		}
 	}
 	return out
-}
-
-type rootsHandler struct{ dir string }
-
-func (h rootsHandler) ListRoots(ctx context.Context, req mcp.ListRootsRequest) (*mcp.ListRootsResult, error) {
-	return &mcp.ListRootsResult{Roots: []mcp.Root{{URI: "file://" + h.dir, Name: "workspace"}}}, nil
 }
 
 func (r *Report) fromTrace(recs []shim.Record, work string) {
