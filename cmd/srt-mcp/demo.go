@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -17,9 +18,16 @@ import (
 // srt-mcp with the built-in default policy, in a throw-away home and
 // project, and prints what the sandbox allowed and blocked.
 func runDemo(args []string, stdout, stderr io.Writer) int {
-	if len(args) > 0 {
-		fmt.Fprintln(stderr, "srt-mcp demo takes no arguments")
-		return 2
+	cmd := newCommand("demo", "", `Plays an MCP client against the probe server running under srt-mcp with the
+built-in default policy, in a throw-away home and project, and prints what
+the sandbox allowed and blocked. Exit 0 when every step behaved as the
+policy says, 1 otherwise.
+`)
+	if code, done := cmd.parse(args, stdout, stderr); done {
+		return code
+	}
+	if cmd.NArg() > 0 {
+		return cmd.usageError(stderr, errors.New("takes no arguments"))
 	}
 	code, err := demo(stdout)
 	if err != nil {

@@ -6,22 +6,21 @@ import (
 	"sort"
 
 	"github.com/srt-mcp/srt-mcp/internal/safetext"
-	"github.com/srt-mcp/srt-mcp/sandbox"
 	"github.com/srt-mcp/srt-mcp/shim"
 )
 
-const pinsUsage = `Usage: srt-mcp pins show SERVER | srt-mcp pins accept SERVER
-
-Tool pins record each server's tool definitions on first use. When a later
+func runPins(args []string, stdout, stderr io.Writer) int {
+	cmd := newCommand("pins", "show SERVER | srt-mcp pins accept SERVER", `Tool pins record each server's tool definitions on first use. When a later
 session sees a changed or new tool, calls to it are blocked until you accept
 the change. show lists the accepted tools and the pending changes; accept
 makes the pending state the accepted one.
-`
-
-func runPins(args []string, stdout, stderr io.Writer) int {
+`)
+	if code, done := cmd.parse(args, stdout, stderr); done {
+		return code
+	}
+	args = cmd.Args()
 	if len(args) != 2 || (args[0] != "show" && args[0] != "accept") {
-		fmt.Fprint(stderr, pinsUsage)
-		return sandbox.ExitUsage
+		return cmd.usageError(stderr, nil)
 	}
 	dir, server := shim.PinsDir(), args[1]
 	if args[0] == "accept" {

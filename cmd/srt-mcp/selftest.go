@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"text/tabwriter"
@@ -12,24 +11,21 @@ import (
 	"github.com/srt-mcp/srt-mcp/sandbox"
 )
 
-const selftestUsage = `Usage: srt-mcp selftest [--settings FILE] [--profile NAME] [--json]
-
-Runs probes inside the sandbox built from the policy (FILE, else
+func runSelftest(args []string, stdout, stderr io.Writer) int {
+	cmd := newCommand("selftest", "[--settings FILE] [--profile NAME] [--json]", `Runs probes inside the sandbox built from the policy (FILE, else
 ~/.srt-settings.json, else the built-in default; with --profile, the
 profile, with FILE layered over it) and prints one row per
 protection. Exit 0 when every protection holds, 1 when one fails, 2 when
 the selftest could not run.
-`
-
-func runSelftest(args []string, stdout, stderr io.Writer) int {
-	fl := flag.NewFlagSet("selftest", flag.ContinueOnError)
-	fl.SetOutput(io.Discard)
-	settingsFile := fl.String("settings", "", "")
-	profile := fl.String("profile", "", "")
-	asJSON := fl.Bool("json", false, "")
-	if err := fl.Parse(args); err != nil || fl.NArg() > 0 {
-		fmt.Fprintf(stderr, "srt-mcp selftest: bad arguments\n%s", selftestUsage)
-		return sandbox.ExitUsage
+`)
+	settingsFile := cmd.String("settings", "", "test the srt settings in `FILE`")
+	profile := cmd.String("profile", "", "test the built-in policy profile `NAME` (srt-mcp profiles), with FILE layered over it")
+	asJSON := cmd.Bool("json", false, "print the rows as JSON")
+	if code, done := cmd.parse(args, stdout, stderr); done {
+		return code
+	}
+	if cmd.NArg() > 0 {
+		return cmd.usageError(stderr, fmt.Errorf("unexpected argument %q", cmd.Arg(0)))
 	}
 	rows, source, err := selftest.Run(selftest.Options{SettingsFile: *settingsFile, Profile: *profile, Version: version})
 	if err != nil {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -11,31 +10,23 @@ import (
 
 	"github.com/srt-mcp/srt-mcp/internal/clientconfig"
 	"github.com/srt-mcp/srt-mcp/internal/safetext"
-	"github.com/srt-mcp/srt-mcp/sandbox"
 )
 
-const verifyUsage = `Usage: srt-mcp verify [--fix] [--dry-run] [--json] [FILE...]
-
-Finds the MCP servers configured for this user and project (or in FILE) and
-says which run sandboxed. Exit 0 when none is unsandboxed, weak or broken;
-1 otherwise; 2 on errors. --fix rewrites unsandboxed local servers to run
-through srt-mcp (a backup is kept); --dry-run shows the change instead.
-`
-
 func runVerify(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("verify", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	fix := fs.Bool("fix", false, "")
-	dryRun := fs.Bool("dry-run", false, "")
-	asJSON := fs.Bool("json", false, "")
-	if err := fs.Parse(args); err != nil {
-		fmt.Fprintf(stderr, "srt-mcp verify: %v\n%s", err, verifyUsage)
-		return sandbox.ExitUsage
+	cmd := newCommand("verify", "[--fix] [--dry-run] [--json] [FILE...]", `Finds the MCP servers configured for this user and project (or in FILE) and
+says which run sandboxed. Exit 0 when none is unsandboxed, weak or broken;
+1 otherwise; 2 on errors.
+`)
+	fix := cmd.Bool("fix", false, "rewrite unsandboxed local servers to run through srt-mcp (a backup is kept)")
+	dryRun := cmd.Bool("dry-run", false, "show the change --fix would make, as a diff, and write nothing")
+	asJSON := cmd.Bool("json", false, "print the servers, changes and errors as JSON")
+	if code, done := cmd.parse(args, stdout, stderr); done {
+		return code
 	}
 	home, _ := os.UserHomeDir()
 	cwd, _ := os.Getwd()
 	v := clientconfig.Verify(clientconfig.VerifyOptions{
-		Files: fs.Args(), Home: home, Cwd: cwd, AppData: os.Getenv("APPDATA"),
+		Files: cmd.Args(), Home: home, Cwd: cwd, AppData: os.Getenv("APPDATA"),
 		SrtMCP: clientconfig.SrtMCPCommand(exec.LookPath),
 		Fix:    *fix, DryRun: *dryRun,
 	})
