@@ -21,7 +21,6 @@ import (
 	"time"
 
 	"github.com/mark3labs/mcp-go/mcp"
-	"github.com/srt-mcp/srt-mcp/configs"
 	"github.com/srt-mcp/srt-mcp/internal/mcpclient"
 	"github.com/srt-mcp/srt-mcp/internal/workspace"
 	"github.com/srt-mcp/srt-mcp/sandbox"
@@ -208,17 +207,12 @@ func Run(opt Options) (*Report, error) {
 // (the server's HOME is the decoy home) and the decoys re-opened.
 func auditSettings(settingsFile, root string, decoys []decoy) (string, map[string]any, error) {
 	realHome, _ := os.UserHomeDir()
-	var data []byte
-	var err error
-	source := settingsFile
-	if settingsFile != "" {
-		data, err = os.ReadFile(settingsFile)
-	} else if data, err = os.ReadFile(filepath.Join(realHome, sandbox.UserSettingsFile)); err != nil {
-		data, err = configs.Get(configs.Default)
-		source = "built-in profile default"
-	}
+	// The same source, and the same errors, as srt-mcp's own run: a
+	// settings file that cannot be read stops the audit rather than
+	// auditing under the default policy.
+	data, source, err := sandbox.ReadSettings(settingsFile, "", realHome)
 	if err != nil {
-		return "", nil, fmt.Errorf("cannot read settings: %w", err)
+		return "", nil, err
 	}
 	if _, err := sandbox.ParseSettings(source, data); err != nil {
 		return "", nil, err

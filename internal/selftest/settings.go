@@ -2,12 +2,8 @@ package selftest
 
 import (
 	"encoding/json"
-	"errors"
-	"io/fs"
 	"os"
-	"path/filepath"
 
-	"github.com/srt-mcp/srt-mcp/configs"
 	"github.com/srt-mcp/srt-mcp/sandbox"
 )
 
@@ -15,32 +11,23 @@ import (
 // added to filesystem.denyRead so the read protection is checked without
 // touching real credentials.
 func settingsUnderTest(settingsFile, profile, decoy string) ([]byte, string, error) {
-	home, _ := os.UserHomeDir()
 	var data []byte
 	var source string
-	var err error
-	switch {
-	case settingsFile != "":
-		data, source = nil, settingsFile
-		data, err = os.ReadFile(settingsFile)
-		if profile != "" {
-			source += " over built-in profile " + profile
-		}
-	case profile != "":
+	if settingsFile == "" && profile != "" {
 		// The profile itself is applied by srt-mcp's --profile; the
 		// file carries only the decoy.
 		data, source = []byte("{}"), "built-in profile "+profile
-	default:
-		user := filepath.Join(home, sandbox.UserSettingsFile)
-		data, err = os.ReadFile(user)
-		source = user
-		if errors.Is(err, fs.ErrNotExist) {
-			data, err = configs.Get(configs.Default)
-			source = "built-in profile " + configs.Default
+	} else {
+		// The file, else ~/.srt-settings.json, else the default:
+		// read, and failing, as srt-mcp's own run does.
+		home, _ := os.UserHomeDir()
+		var err error
+		if data, source, err = sandbox.ReadSettings(settingsFile, "", home); err != nil {
+			return nil, source, err
 		}
-	}
-	if err != nil {
-		return nil, source, &sandbox.SettingsError{Source: source, Msg: "cannot read settings: " + err.Error()}
+		if profile != "" {
+			source += " over built-in profile " + profile
+		}
 	}
 	if _, err := sandbox.ParseSettings(source, data); err != nil {
 		return nil, source, err
