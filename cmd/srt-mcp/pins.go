@@ -3,7 +3,8 @@ package main
 import (
 	"fmt"
 	"io"
-	"sort"
+	"maps"
+	"slices"
 
 	"github.com/srt-mcp/srt-mcp/internal/safetext"
 	"github.com/srt-mcp/srt-mcp/shim"
@@ -51,17 +52,9 @@ makes the pending state the accepted one.
 	// Server and tool names, descriptions and schemas are the server's
 	// words: escaped, so they can neither add lines nor drive a terminal.
 	fmt.Fprintf(stdout, "%s (updated %s)\n", safetext.Line(p.Server), safetext.Line(p.Updated))
-	names := func(m map[string]shim.ToolDef) []string {
-		var out []string
-		for n := range m {
-			out = append(out, n)
-		}
-		sort.Strings(out)
-		return out
-	}
 	if p.Accepted != nil {
 		fmt.Fprintf(stdout, "accepted: %d tools, policy %s\n", len(p.Accepted.Tools), p.Accepted.Policy)
-		for _, n := range names(p.Accepted.Tools) {
+		for _, n := range slices.Sorted(maps.Keys(p.Accepted.Tools)) {
 			fmt.Fprintf(stdout, "  %-30s %s\n", safetext.Line(n), safetext.Line(p.Accepted.Tools[n].Digest))
 		}
 	}
@@ -76,7 +69,7 @@ makes the pending state the accepted one.
 	if p.Accepted != nil && p.Pending.Instructions != p.Accepted.Instructions {
 		fmt.Fprintln(stdout, "  server instructions changed (every call is blocked)")
 	}
-	for _, n := range names(p.Pending.Tools) {
+	for _, n := range slices.Sorted(maps.Keys(p.Pending.Tools)) {
 		cur := p.Pending.Tools[n]
 		old, known := p.Accepted.Tools[n]
 		switch {

@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -280,7 +281,7 @@ func (r *Report) fromTrace(recs []shim.Record, work string) {
 		o.Count++
 		for _, c := range rec.MCP.InFlight {
 			label := strings.TrimSpace(c.Method + " " + c.Tool)
-			if !contains(o.Calls, label) {
+			if !slices.Contains(o.Calls, label) {
 				o.Calls = append(o.Calls, label)
 			}
 		}
@@ -303,15 +304,6 @@ func (r *Report) fromTrace(recs []shim.Record, work string) {
 }
 
 func under(p, dir string) bool { return p == dir || strings.HasPrefix(p, dir+"/") }
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
 
 // Patterns of text in a tool description that addresses the model rather
 // than describing the tool.
@@ -398,7 +390,7 @@ func leastPrivilege(base map[string]any, r *Report) map[string]any {
 		if port != "80" && port != "443" {
 			entry = net.JoinHostPort(host, port)
 		}
-		if !contains(domains, entry) {
+		if !slices.Contains(domains, entry) {
 			domains = append(domains, entry)
 		}
 	}

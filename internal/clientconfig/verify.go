@@ -64,19 +64,19 @@ func Verify(opt VerifyOptions) *Verification {
 			continue
 		}
 		for _, s := range f.Servers {
-			Classify(s, opt.Home)
+			classify(s, opt.Home)
 		}
 		if opt.Fix || opt.DryRun {
-			out, fixed, err := f.Rewrite(opt.SrtMCP, func(s *Server) string { return configs.ForPackage(s.Args) })
+			out, fixed, err := f.rewrite(opt.SrtMCP, func(s *Server) string { return configs.ForPackage(s.Args) })
 			if err != nil {
 				fail(c.Path, "not rewritten: "+err.Error())
 			} else if len(fixed) > 0 {
-				ch := Change{File: c.Path, Diff: Diff(c.Path, f.Data, out)}
+				ch := Change{File: c.Path, Diff: unifiedDiff(c.Path, f.Data, out)}
 				for _, s := range fixed {
 					ch.Fixed = append(ch.Fixed, s.Name)
 				}
 				if !opt.DryRun {
-					backup, err := WriteAtomic(c.Path, f.Data, out)
+					backup, err := writeAtomic(c.Path, f.Data, out)
 					if err != nil {
 						fail(c.Path, "not rewritten: "+err.Error())
 						continue
@@ -85,7 +85,7 @@ func Verify(opt VerifyOptions) *Verification {
 					// Report the file as it is now.
 					if nf, err := Load(c.Path, f.Client); err == nil {
 						for _, s := range nf.Servers {
-							Classify(s, opt.Home)
+							classify(s, opt.Home)
 						}
 						f = nf
 					}

@@ -16,8 +16,8 @@ import (
 	"github.com/mark3labs/mcp-go/mcp"
 )
 
-// ProtocolVersion is the MCP revision the client speaks.
-const ProtocolVersion = "2025-11-25"
+// protocolVersion is the MCP revision the client speaks.
+const protocolVersion = "2025-11-25"
 
 // Options say how to start the server and who the client says it is.
 type Options struct {
@@ -43,9 +43,9 @@ func Start(ctx context.Context, opt Options) (*client.Client, *mcp.InitializeRes
 			return cmd, nil
 		}),
 		transport.WithCommandStderrWriter(opt.Stderr))
-	clientOpts := []client.ClientOption{client.WithProtocolVersion(ProtocolVersion)}
+	clientOpts := []client.ClientOption{client.WithProtocolVersion(protocolVersion)}
 	params := mcp.InitializeParams{
-		ProtocolVersion: ProtocolVersion,
+		ProtocolVersion: protocolVersion,
 		ClientInfo:      mcp.Implementation{Name: opt.ClientName, Version: opt.ClientVersion},
 	}
 	if opt.Roots != nil {
