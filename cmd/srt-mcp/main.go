@@ -9,6 +9,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"time"
@@ -52,6 +53,18 @@ func main() {
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
+// subcommands are srt-mcp's sub-commands for people, by name. Each parses
+// its own flags (see command) and answers -h, --help and srt-mcp help NAME.
+var subcommands = map[string]func(args []string, stdout, stderr io.Writer) int{
+	"demo":     runDemo,
+	"traces":   runTraces,
+	"verify":   runVerify,
+	"selftest": runSelftest,
+	"profiles": runProfiles,
+	"audit":    runAudit,
+	"pins":     runPins,
+}
+
 func run(args []string, stdin, stdout, stderr *os.File) int {
 	if len(args) > 0 {
 		switch args[0] {
@@ -73,26 +86,22 @@ func run(args []string, stdin, stdout, stderr *os.File) int {
 				return 1
 			}
 			return 0
-		case "demo":
-			return runDemo(args[1:], stdout, stderr)
-		case "traces":
-			return runTraces(args[1:], stdout, stderr)
-		case "verify":
-			return runVerify(args[1:], stdout, stderr)
-		case "selftest":
-			return runSelftest(args[1:], stdout, stderr)
-		case "profiles":
-			return runProfiles(args[1:], stdout, stderr)
-		case "audit":
-			return runAudit(args[1:], stdout, stderr)
-		case "pins":
-			return runPins(args[1:], stdout, stderr)
 		case "version":
 			fmt.Fprintln(stdout, "srt-mcp", version)
 			return 0
 		case "help":
-			fmt.Fprint(stdout, usage())
-			return 0
+			if len(args) == 1 {
+				fmt.Fprint(stdout, usage())
+				return 0
+			}
+			if sub, ok := subcommands[args[1]]; ok && len(args) == 2 {
+				return sub([]string{"--help"}, stdout, stderr)
+			}
+			fmt.Fprintf(stderr, "srt-mcp help: no sub-command %q (see srt-mcp --help)\n", strings.Join(args[1:], " "))
+			return sandbox.ExitUsage
+		}
+		if sub, ok := subcommands[args[0]]; ok {
+			return sub(args[1:], stdout, stderr)
 		}
 	}
 	cmd, f := newRunCommand()
