@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -55,3 +56,21 @@ func TestCommandParse(t *testing.T) {
 		}
 	}
 }
+
+// TestSubcommandOutputErrors: output that could not be written is reported
+// and never exits 0.
+func TestSubcommandOutputErrors(t *testing.T) {
+	var stderr strings.Builder
+	code := runSubcommand("profiles", runProfiles, nil, failingWriter{}, &stderr)
+	if code == 0 || !strings.Contains(stderr.String(), "srt-mcp profiles: cannot write the output: disk full") {
+		t.Errorf("exit %d, stderr %q", code, stderr.String())
+	}
+	stderr.Reset()
+	if code := runSubcommand("profiles", runProfiles, []string{"--bogus"}, failingWriter{}, &stderr); code != 2 {
+		t.Errorf("a usage error's code is kept: exit %d", code)
+	}
+}
+
+type failingWriter struct{}
+
+func (failingWriter) Write([]byte) (int, error) { return 0, errors.New("disk full") }

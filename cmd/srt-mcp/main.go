@@ -65,6 +65,36 @@ var subcommands = map[string]func(args []string, stdout, stderr io.Writer) int{
 	"pins":     runPins,
 }
 
+// runSubcommand runs a sub-command and checks every write to stdout at
+// once: a report or a JSON document cut short by a full disk must not
+// exit 0 as if it were whole.
+func runSubcommand(name string, sub func([]string, io.Writer, io.Writer) int, args []string, stdout, stderr io.Writer) int {
+	out := &checkedWriter{w: stdout}
+	code := sub(args, out, stderr)
+	if out.err != nil {
+		fmt.Fprintf(stderr, "srt-mcp %s: cannot write the output: %v\n", name, out.err)
+		if code == 0 {
+			code = 1
+		}
+	}
+	return code
+}
+
+// checkedWriter keeps the first write error, and writes nothing after it.
+type checkedWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (c *checkedWriter) Write(p []byte) (int, error) {
+	if c.err != nil {
+		return 0, c.err
+	}
+	n, err := c.w.Write(p)
+	c.err = err
+	return n, err
+}
+
 func run(args []string, stdin, stdout, stderr *os.File) int {
 	if len(args) > 0 {
 		switch args[0] {
@@ -95,13 +125,13 @@ func run(args []string, stdin, stdout, stderr *os.File) int {
 				return 0
 			}
 			if sub, ok := subcommands[args[1]]; ok && len(args) == 2 {
-				return sub([]string{"--help"}, stdout, stderr)
+				return runSubcommand(args[1], sub, []string{"--help"}, stdout, stderr)
 			}
 			fmt.Fprintf(stderr, "srt-mcp help: no sub-command %q (see srt-mcp --help)\n", strings.Join(args[1:], " "))
 			return sandbox.ExitUsage
 		}
 		if sub, ok := subcommands[args[0]]; ok {
-			return sub(args[1:], stdout, stderr)
+			return runSubcommand(args[0], sub, args[1:], stdout, stderr)
 		}
 	}
 	cmd, f := newRunCommand()

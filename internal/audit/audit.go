@@ -132,7 +132,9 @@ func Run(opt Options) (*Report, error) {
 	}
 	rep := &Report{Command: opt.Command, Decoys: map[string]string{}}
 	for _, d := range decoys {
-		os.MkdirAll(filepath.Dir(d.path), 0o700)
+		if err := os.MkdirAll(filepath.Dir(d.path), 0o700); err != nil {
+			return nil, err
+		}
 		if err := os.WriteFile(d.path, []byte(d.content), 0o600); err != nil {
 			return nil, err
 		}

@@ -78,7 +78,9 @@ func Run(opt Options) ([]Row, string, error) {
 		return nil, source, err
 	}
 	e.outside = filepath.Join(w.Root, "outside", "written-by-selftest")
-	os.MkdirAll(filepath.Dir(e.outside), 0o755)
+	if err := os.MkdirAll(filepath.Dir(e.outside), 0o755); err != nil {
+		return nil, source, err
+	}
 
 	e.sock = filepath.Join(w.Root, "host.sock")
 	uln, err := net.Listen("unix", e.sock)
