@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -12,16 +11,6 @@ import (
 	"github.com/srt-mcp/srt-mcp/internal/audit"
 	"github.com/srt-mcp/srt-mcp/sandbox"
 )
-
-const auditUsage = `Usage: srt-mcp audit [--settings FILE] [--call TOOL=JSON]... [--calls FILE] [--json]
-                     [--write-policy FILE] [--timeout DURATION] -- COMMAND [ARG...]
-
-Runs COMMAND sandboxed in learn mode with decoy credentials, acts as its MCP
-client (initialize, tools/list, resources/list, prompts/list, then the
-sample calls), and reports what it touched. Exit 0 when clean, 1 on
-findings (decoy read, canary egress, hidden instructions, writes outside the
-workspace), 2 when the audit could not run.
-`
 
 type callFlags []audit.Call
 
@@ -39,21 +28,25 @@ func (c *callFlags) Set(v string) error {
 }
 
 func runAudit(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("audit", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	settings := fs.String("settings", "", "")
+	cmd := newCommand("audit", `[--settings FILE] [--call TOOL=JSON]... [--calls FILE] [--json]
+                     [--write-policy FILE] [--timeout DURATION] -- COMMAND [ARG...]`, `Runs COMMAND sandboxed in learn mode with decoy credentials, acts as its MCP
+client (initialize, tools/list, resources/list, prompts/list, then the
+sample calls), and reports what it touched. Exit 0 when clean, 1 on
+findings (decoy read, canary egress, hidden instructions, writes outside the
+workspace), 2 when the audit could not run.
+`)
+	settings := cmd.String("settings", "", "run the server under the srt settings in `FILE` (default: ~/.srt-settings.json,\nelse the built-in default)")
 	var calls callFlags
-	fs.Var(&calls, "call", "")
-	callsFile := fs.String("calls", "", "")
-	asJSON := fs.Bool("json", false, "")
-	writePolicy := fs.String("write-policy", "", "")
-	timeout := fs.Duration("timeout", 90*time.Second, "")
-	if err := fs.Parse(args); err != nil || fs.NArg() == 0 {
-		if err == nil {
-			err = fmt.Errorf("no server command")
-		}
-		fmt.Fprintf(stderr, "srt-mcp audit: %v\n%s", err, auditUsage)
-		return 2
+	cmd.Var(&calls, "call", "a sample call, `TOOL=JSON` with the arguments as a JSON object; repeatable")
+	callsFile := cmd.String("calls", "", "read sample calls from `FILE`: a JSON array of {\"tool\", \"arguments\"}")
+	asJSON := cmd.Bool("json", false, "print the report as JSON")
+	writePolicy := cmd.String("write-policy", "", "write the least-privilege policy to `FILE`")
+	timeout := cmd.Duration("timeout", 90*time.Second, "give up on the server after `DURATION`")
+	if code, done := cmd.parse(args, stdout, stderr); done {
+		return code
+	}
+	if cmd.NArg() == 0 {
+		return cmd.usageError(stderr, fmt.Errorf("no server command"))
 	}
 	if *callsFile != "" {
 		data, err := os.ReadFile(*callsFile)
@@ -72,7 +65,7 @@ func runAudit(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "srt-mcp audit:", err)
 		return 2
 	}
-	rep, err := audit.Run(audit.Options{SrtMCP: self, SettingsFile: *settings, Calls: calls, Command: fs.Args(), Timeout: *timeout})
+	rep, err := audit.Run(audit.Options{SrtMCP: self, SettingsFile: *settings, Calls: calls, Command: cmd.Args(), Timeout: *timeout})
 	if err != nil {
 		fmt.Fprintln(stderr, "srt-mcp audit: could not audit:", err)
 		return 2

@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/srt-mcp/srt-mcp/internal/probe"
 	"github.com/srt-mcp/srt-mcp/netfilter"
@@ -22,7 +23,7 @@ import (
 // version is set at build time with -ldflags "-X main.version=…".
 var version = "dev"
 
-const usage = `srt-mcp runs an MCP server inside a sandbox and relays its stdio.
+const usageHeader = `srt-mcp runs an MCP server inside a sandbox and relays its stdio.
 
 Usage:
   srt-mcp [flags] [--] COMMAND [ARG...]   run COMMAND sandboxed (MCP stdio server)
@@ -38,18 +39,9 @@ Usage:
   srt-mcp version                         print the version
 
 Flags (before COMMAND; everything after COMMAND belongs to the server):
-  --settings FILE   srt settings file (default: ~/.srt-settings.json, else the built-in default)
-  --profile NAME    built-in policy profile (srt-mcp profiles); with --settings, the file
-                    is layered over it: allow lists extend, deny lists tighten
-  --grace DURATION  shutdown grace period after stdin closes, and after SIGTERM (default 2s)
-  --name NAME       server name in traces (default: from its initialize response, else the command)
-  --trace-dir DIR   where violation traces go (default $XDG_STATE_HOME/srt-mcp/traces)
-  --learn           let network destinations outside the policy through, recorded as would-deny
-                    (filesystem rules stay enforced)
-  --observe=false   do not report filesystem and unix-socket violations (saves a supervisor
-                    round trip per file open; the sandbox enforces the same either way)
-  --debug           print the bubblewrap command line to stderr
+`
 
+const usageFooter = `
 To run a server whose command is named like a srt-mcp sub-command, put -- before it.
 
 Exit codes: the server's own status (128+N if killed by signal N);
@@ -59,6 +51,48 @@ In both error cases the server is never started.
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+// subcommands are srt-mcp's sub-commands for people, by name. Each parses
+// its own flags (see command) and answers -h, --help and srt-mcp help NAME.
+var subcommands = map[string]func(args []string, stdout, stderr io.Writer) int{
+	"demo":     runDemo,
+	"traces":   runTraces,
+	"verify":   runVerify,
+	"selftest": runSelftest,
+	"profiles": runProfiles,
+	"audit":    runAudit,
+	"pins":     runPins,
+}
+
+// runSubcommand runs a sub-command and checks every write to stdout at
+// once: a report or a JSON document cut short by a full disk must not
+// exit 0 as if it were whole.
+func runSubcommand(name string, sub func([]string, io.Writer, io.Writer) int, args []string, stdout, stderr io.Writer) int {
+	out := &checkedWriter{w: stdout}
+	code := sub(args, out, stderr)
+	if out.err != nil {
+		fmt.Fprintf(stderr, "srt-mcp %s: cannot write the output: %v\n", name, out.err)
+		if code == 0 {
+			code = 1
+		}
+	}
+	return code
+}
+
+// checkedWriter keeps the first write error, and writes nothing after it.
+type checkedWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (c *checkedWriter) Write(p []byte) (int, error) {
+	if c.err != nil {
+		return 0, c.err
+	}
+	n, err := c.w.Write(p)
+	c.err = err
+	return n, err
 }
 
 func run(args []string, stdin, stdout, stderr *os.File) int {
@@ -82,80 +116,45 @@ func run(args []string, stdin, stdout, stderr *os.File) int {
 				return 1
 			}
 			return 0
-		case "demo":
-			return runDemo(args[1:], stdout, stderr)
-		case "traces":
-			return runTraces(args[1:], stdout, stderr)
-		case "verify":
-			return runVerify(args[1:], stdout, stderr)
-		case "selftest":
-			return runSelftest(args[1:], stdout, stderr)
-		case "profiles":
-			return runProfiles(args[1:], stdout, stderr)
-		case "audit":
-			return runAudit(args[1:], stdout, stderr)
-		case "pins":
-			return runPins(args[1:], stdout, stderr)
 		case "version":
 			fmt.Fprintln(stdout, "srt-mcp", version)
 			return 0
 		case "help":
-			fmt.Fprint(stdout, usage)
-			return 0
+			if len(args) == 1 {
+				fmt.Fprint(stdout, usage())
+				return 0
+			}
+			if sub, ok := subcommands[args[1]]; ok && len(args) == 2 {
+				return runSubcommand(args[1], sub, []string{"--help"}, stdout, stderr)
+			}
+			fmt.Fprintf(stderr, "srt-mcp help: no sub-command %q (see srt-mcp --help)\n", strings.Join(args[1:], " "))
+			return sandbox.ExitUsage
+		}
+		if sub, ok := subcommands[args[0]]; ok {
+			return runSubcommand(args[0], sub, args[1:], stdout, stderr)
 		}
 	}
-	fs := flag.NewFlagSet("srt-mcp", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	settingsFile := fs.String("settings", "", "")
-	profile := fs.String("profile", "", "")
-	grace := fs.Duration("grace", shim.DefaultGrace, "")
-	debug := fs.Bool("debug", false, "")
-	traceDir := fs.String("trace-dir", "", "")
-	name := fs.String("name", "", "")
-	learn := fs.Bool("learn", false, "")
-	observe := fs.Bool("observe", true, "")
-	// Hidden: set by srt-mcp audit for the run it observes.
-	var auditOpt *shim.AuditOptions
-	auditFlags := func() *shim.AuditOptions {
-		if auditOpt == nil {
-			auditOpt = &shim.AuditOptions{Canaries: map[string]string{}}
-		}
-		return auditOpt
-	}
-	fs.Func("audit-canary", "", func(v string) error {
-		name, value, ok := strings.Cut(v, "=")
-		if !ok || len(value) < 16 {
-			return fmt.Errorf("--audit-canary wants NAME=VALUE with a value of 16 characters or more")
-		}
-		auditFlags().Canaries[name] = value
-		return nil
-	})
-	fs.Func("audit-decoy", "", func(v string) error {
-		auditFlags().Decoys = append(auditFlags().Decoys, v)
-		return nil
-	})
-	showVersion := fs.Bool("version", false, "")
+	cmd, f := newRunCommand()
 	// flag stops at the first non-flag argument, so the server's own flags
 	// (srt-mcp npx -y pkg --verbose) are never taken for ours.
-	if err := fs.Parse(args); err != nil {
+	if err := cmd.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprint(stdout, usage)
+			fmt.Fprint(stdout, usage())
 			return 0
 		}
 		return shim.FailClosed(stdin, stdout, stderr, fmt.Errorf("%v (see srt-mcp --help)", err), sandbox.ExitUsage)
 	}
-	if *showVersion {
+	if f.showVersion {
 		fmt.Fprintln(stdout, "srt-mcp", version)
 		return 0
 	}
-	argv := fs.Args()
+	argv := cmd.Args()
 	if len(argv) == 0 {
 		return shim.FailClosed(stdin, stdout, stderr, errors.New("no server command given (usage: srt-mcp [flags] [--] COMMAND [ARG...])"), sandbox.ExitUsage)
 	}
-	policy, err := loadPolicy(*settingsFile, *profile)
+	policy, err := loadPolicy(f.settingsFile, f.profile)
 	if err != nil {
-		code := sandbox.ExitUsage
-		return shim.FailClosed(stdin, stdout, stderr, err, code)
+		return shim.FailClosed(stdin, stdout, stderr, err, sandbox.ExitUsage)
 	}
 	return shim.Run(shim.Options{
 		Policy: policy,
@@ -164,15 +163,63 @@ func run(args []string, stdin, stdout, stderr *os.File) int {
 		Stdin:  stdin,
 		Stdout: stdout,
 		Stderr: stderr,
-		Grace:  *grace,
-		Debug:  *debug,
+		Grace:  f.grace,
+		Debug:  f.debug,
 
-		TraceDir:  *traceDir,
-		Name:      *name,
-		Learn:     *learn,
-		NoObserve: !*observe,
-		Audit:     auditOpt,
+		TraceDir:  f.traceDir,
+		Name:      f.name,
+		Learn:     f.learn,
+		NoObserve: !f.observe,
+		Audit:     f.audit,
 	})
+}
+
+// usage is srt-mcp's help: the sub-commands, then the flags of its main use.
+func usage() string {
+	run, _ := newRunCommand()
+	return usageHeader + run.flagHelp() + usageFooter
+}
+
+// runFlags are srt-mcp's flags when it runs a server.
+type runFlags struct {
+	settingsFile, profile, traceDir, name string
+	grace                                 time.Duration
+	debug, learn, observe, showVersion    bool
+	audit                                 *shim.AuditOptions // set by srt-mcp audit for the run it observes
+}
+
+func newRunCommand() (*command, *runFlags) {
+	cmd := newCommand("", "[flags] [--] COMMAND [ARG...]", "")
+	f := &runFlags{}
+	cmd.StringVar(&f.settingsFile, "settings", "", "read srt settings from `FILE` (default: ~/.srt-settings.json, else the built-in default)")
+	cmd.StringVar(&f.profile, "profile", "", "start from the built-in policy profile `NAME` (srt-mcp profiles); with --settings,\nthe file is layered over it: allow lists extend, deny lists tighten")
+	cmd.DurationVar(&f.grace, "grace", shim.DefaultGrace, "wait `DURATION` for the server to exit after stdin closes, and after SIGTERM")
+	cmd.StringVar(&f.name, "name", "", "call the server `NAME` in traces (default: from its initialize response, else the command)")
+	cmd.StringVar(&f.traceDir, "trace-dir", "", "write violation traces to `DIR` (default $XDG_STATE_HOME/srt-mcp/traces)")
+	cmd.BoolVar(&f.learn, "learn", false, "let network destinations outside the policy through, recorded as would-deny\n(filesystem rules stay enforced)")
+	cmd.BoolVar(&f.observe, "observe", true, "report filesystem and unix-socket violations (--observe=false saves a supervisor\nround trip per file open; the sandbox enforces the same either way)")
+	cmd.BoolVar(&f.debug, "debug", false, "print the bubblewrap command line to stderr")
+	cmd.BoolVar(&f.showVersion, "version", false, "print the version")
+	// Hidden (no description): set by srt-mcp audit for the run it observes.
+	auditOpt := func() *shim.AuditOptions {
+		if f.audit == nil {
+			f.audit = &shim.AuditOptions{Canaries: map[string]string{}}
+		}
+		return f.audit
+	}
+	cmd.Func("audit-canary", "", func(v string) error {
+		name, value, ok := strings.Cut(v, "=")
+		if !ok || len(value) < 16 {
+			return fmt.Errorf("--audit-canary wants NAME=VALUE with a value of 16 characters or more")
+		}
+		auditOpt().Canaries[name] = value
+		return nil
+	})
+	cmd.Func("audit-decoy", "", func(v string) error {
+		auditOpt().Decoys = append(auditOpt().Decoys, v)
+		return nil
+	})
+	return cmd, f
 }
 
 func loadPolicy(settingsFile, profile string) (*sandbox.Policy, error) {

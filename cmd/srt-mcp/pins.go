@@ -3,25 +3,25 @@ package main
 import (
 	"fmt"
 	"io"
-	"sort"
+	"maps"
+	"slices"
 
 	"github.com/srt-mcp/srt-mcp/internal/safetext"
-	"github.com/srt-mcp/srt-mcp/sandbox"
 	"github.com/srt-mcp/srt-mcp/shim"
 )
 
-const pinsUsage = `Usage: srt-mcp pins show SERVER | srt-mcp pins accept SERVER
-
-Tool pins record each server's tool definitions on first use. When a later
+func runPins(args []string, stdout, stderr io.Writer) int {
+	cmd := newCommand("pins", "show SERVER | srt-mcp pins accept SERVER", `Tool pins record each server's tool definitions on first use. When a later
 session sees a changed or new tool, calls to it are blocked until you accept
 the change. show lists the accepted tools and the pending changes; accept
 makes the pending state the accepted one.
-`
-
-func runPins(args []string, stdout, stderr io.Writer) int {
+`)
+	if code, done := cmd.parse(args, stdout, stderr); done {
+		return code
+	}
+	args = cmd.Args()
 	if len(args) != 2 || (args[0] != "show" && args[0] != "accept") {
-		fmt.Fprint(stderr, pinsUsage)
-		return sandbox.ExitUsage
+		return cmd.usageError(stderr, nil)
 	}
 	dir, server := shim.PinsDir(), args[1]
 	if args[0] == "accept" {
@@ -52,17 +52,9 @@ func runPins(args []string, stdout, stderr io.Writer) int {
 	// Server and tool names, descriptions and schemas are the server's
 	// words: escaped, so they can neither add lines nor drive a terminal.
 	fmt.Fprintf(stdout, "%s (updated %s)\n", safetext.Line(p.Server), safetext.Line(p.Updated))
-	names := func(m map[string]shim.ToolDef) []string {
-		var out []string
-		for n := range m {
-			out = append(out, n)
-		}
-		sort.Strings(out)
-		return out
-	}
 	if p.Accepted != nil {
 		fmt.Fprintf(stdout, "accepted: %d tools, policy %s\n", len(p.Accepted.Tools), p.Accepted.Policy)
-		for _, n := range names(p.Accepted.Tools) {
+		for _, n := range slices.Sorted(maps.Keys(p.Accepted.Tools)) {
 			fmt.Fprintf(stdout, "  %-30s %s\n", safetext.Line(n), safetext.Line(p.Accepted.Tools[n].Digest))
 		}
 	}
@@ -77,7 +69,7 @@ func runPins(args []string, stdout, stderr io.Writer) int {
 	if p.Accepted != nil && p.Pending.Instructions != p.Accepted.Instructions {
 		fmt.Fprintln(stdout, "  server instructions changed (every call is blocked)")
 	}
-	for _, n := range names(p.Pending.Tools) {
+	for _, n := range slices.Sorted(maps.Keys(p.Pending.Tools)) {
 		cur := p.Pending.Tools[n]
 		old, known := p.Accepted.Tools[n]
 		switch {

@@ -10,19 +10,25 @@ import (
 )
 
 func runProfiles(args []string, stdout, stderr io.Writer) int {
+	cmd := newCommand("profiles", "[--json]", `Lists the built-in policy profiles: the server each is for, what it allows,
+and why.
+`)
+	asJSON := cmd.Bool("json", false, "print the profiles as JSON")
+	if code, done := cmd.parse(args, stdout, stderr); done {
+		return code
+	}
+	if cmd.NArg() > 0 {
+		return cmd.usageError(stderr, fmt.Errorf("unexpected argument %q", cmd.Arg(0)))
+	}
 	var out []configs.Info
 	for _, n := range configs.Names() {
 		out = append(out, configs.Describe(n))
 	}
-	if len(args) == 1 && args[0] == "--json" {
+	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		enc.Encode(out)
 		return 0
-	}
-	if len(args) > 0 {
-		fmt.Fprintln(stderr, "usage: srt-mcp profiles [--json]")
-		return 2
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "PROFILE\tFOR\tALLOWS")

@@ -9,11 +9,12 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/srt-mcp/srt-mcp/internal/selftest"
 	"github.com/srt-mcp/srt-mcp/internal/testbin"
 )
 
 type selftestOut struct {
-	Rows   []selftestRow
+	Rows   []selftest.Row
 	Passed int
 	Failed int
 }

@@ -2,36 +2,28 @@ package main
 
 import (
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 
 	"github.com/srt-mcp/srt-mcp/internal/safetext"
-	"github.com/srt-mcp/srt-mcp/sandbox"
 	"github.com/srt-mcp/srt-mcp/shim"
 )
 
-const tracesUsage = `Usage: srt-mcp traces [--trace-dir DIR] [--server NAME] [--suggest] [--min-count N] [--json]
-
-Summarises the violation traces: counts by kind and target, and the tools
+func runTraces(args []string, stdout, stderr io.Writer) int {
+	cmd := newCommand("traces", "[--trace-dir DIR] [--server NAME] [--suggest] [--min-count N] [--json]", `Summarises the violation traces: counts by kind and target, and the tools
 that caused them. --suggest proposes settings that would allow targets seen
 at least --min-count times, with the evidence. It never edits settings.
-`
-
-func runTraces(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("traces", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	dir := fs.String("trace-dir", shim.DefaultTraceDir(), "")
-	server := fs.String("server", "", "")
-	suggest := fs.Bool("suggest", false, "")
-	minCount := fs.Int("min-count", 3, "")
-	asJSON := fs.Bool("json", false, "")
-	if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
-		if err == nil {
-			err = fmt.Errorf("unexpected argument %q", fs.Arg(0))
-		}
-		fmt.Fprintf(stderr, "srt-mcp traces: %v\n%s", err, tracesUsage)
-		return sandbox.ExitUsage
+`)
+	dir := cmd.String("trace-dir", shim.DefaultTraceDir(), "read the traces in `DIR`")
+	server := cmd.String("server", "", "only the server named `NAME`")
+	suggest := cmd.Bool("suggest", false, "propose settings that would allow what was denied, with the evidence")
+	minCount := cmd.Int("min-count", 3, "suggest only targets denied at least `N` times")
+	asJSON := cmd.Bool("json", false, "print the summaries (and suggestions, with a settings patch) as JSON")
+	if code, done := cmd.parse(args, stdout, stderr); done {
+		return code
+	}
+	if cmd.NArg() > 0 {
+		return cmd.usageError(stderr, fmt.Errorf("unexpected argument %q", cmd.Arg(0)))
 	}
 	records, bad, err := shim.ReadTraces(*dir, *server)
 	if err != nil {

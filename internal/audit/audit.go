@@ -14,17 +14,16 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
 
-	"github.com/mark3labs/mcp-go/client"
-	"github.com/mark3labs/mcp-go/client/transport"
 	"github.com/mark3labs/mcp-go/mcp"
-	"github.com/srt-mcp/srt-mcp/configs"
+	"github.com/srt-mcp/srt-mcp/internal/mcpclient"
+	"github.com/srt-mcp/srt-mcp/internal/workspace"
 	"github.com/srt-mcp/srt-mcp/sandbox"
 	"github.com/srt-mcp/srt-mcp/shim"
 )
@@ -112,13 +111,8 @@ func Run(opt Options) (*Report, error) {
 	if opt.Timeout == 0 {
 		opt.Timeout = 90 * time.Second
 	}
-	cache, err := os.UserCacheDir()
-	if err != nil {
-		return nil, err
-	}
-	os.MkdirAll(cache, 0o700)
 	// Not under /tmp: the sandbox replaces /tmp with a private one.
-	root, err := os.MkdirTemp(cache, "srt-mcp-audit-")
+	root, err := workspace.TempDir("srt-mcp-audit-")
 	if err != nil {
 		return nil, err
 	}
@@ -138,7 +132,9 @@ func Run(opt Options) (*Report, error) {
 	}
 	rep := &Report{Command: opt.Command, Decoys: map[string]string{}}
 	for _, d := range decoys {
-		os.MkdirAll(filepath.Dir(d.path), 0o700)
+		if err := os.MkdirAll(filepath.Dir(d.path), 0o700); err != nil {
+			return nil, err
+		}
 		if err := os.WriteFile(d.path, []byte(d.content), 0o600); err != nil {
 			return nil, err
 		}
@@ -160,29 +156,15 @@ func Run(opt Options) (*Report, error) {
 	env := append(scrubbedEnv(), "HOME="+home, "XDG_STATE_HOME="+filepath.Join(root, "state"), "GITHUB_TOKEN=ghp_"+tokenC)
 
 	var stderr strings.Builder
-	tr := transport.NewStdioWithOptions(opt.SrtMCP, env, args,
-		transport.WithCommandFunc(func(_ context.Context, command string, env []string, args []string) (*exec.Cmd, error) {
-			cmd := exec.Command(command, args...)
-			cmd.Env, cmd.Dir = env, work
-			return cmd, nil
-		}),
-		transport.WithCommandStderrWriter(&stderr))
-	c := client.NewClient(tr, client.WithProtocolVersion("2025-11-25"),
-		client.WithRootsHandler(rootsHandler{work}))
 	ctx, cancel := context.WithTimeout(context.Background(), opt.Timeout)
 	defer cancel()
-	if err := c.Start(ctx); err != nil {
-		return nil, err
-	}
-	init, err := c.Initialize(ctx, mcp.InitializeRequest{Params: mcp.InitializeParams{
-		ProtocolVersion: "2025-11-25", ClientInfo: mcp.Implementation{Name: "srt-mcp-audit", Version: "1"},
-		Capabilities: mcp.ClientCapabilities{Roots: &struct {
-			ListChanged bool `json:"listChanged,omitempty"`
-		}{}},
-	}})
+	c, init, err := mcpclient.Start(ctx, mcpclient.Options{
+		Command: opt.SrtMCP, Args: args, Env: env, Dir: work, Stderr: &stderr,
+		ClientName: "srt-mcp-audit", ClientVersion: "1",
+		Roots: []mcp.Root{{URI: "file://" + work, Name: "workspace"}},
+	})
 	if err != nil {
-		c.Close()
-		return nil, fmt.Errorf("initialize: %w\n%s", err, lastLines(stderr.String(), 15))
+		return nil, fmt.Errorf("%w\n%s", err, lastLines(stderr.String(), 15))
 	}
 	rep.Server, rep.Version, rep.ProtocolVersion, rep.Instructions = init.ServerInfo.Name, init.ServerInfo.Version, init.ProtocolVersion, init.Instructions
 	if tools, err := c.ListTools(ctx, mcp.ListToolsRequest{}); err == nil {
@@ -228,17 +210,12 @@ func Run(opt Options) (*Report, error) {
 // (the server's HOME is the decoy home) and the decoys re-opened.
 func auditSettings(settingsFile, root string, decoys []decoy) (string, map[string]any, error) {
 	realHome, _ := os.UserHomeDir()
-	var data []byte
-	var err error
-	source := settingsFile
-	if settingsFile != "" {
-		data, err = os.ReadFile(settingsFile)
-	} else if data, err = os.ReadFile(filepath.Join(realHome, sandbox.UserSettingsFile)); err != nil {
-		data, err = configs.Get(configs.Default)
-		source = "built-in profile default"
-	}
+	// The same source, and the same errors, as srt-mcp's own run: a
+	// settings file that cannot be read stops the audit rather than
+	// auditing under the default policy.
+	data, source, err := sandbox.ReadSettings(settingsFile, "", realHome)
 	if err != nil {
-		return "", nil, fmt.Errorf("cannot read settings: %w", err)
+		return "", nil, err
 	}
 	if _, err := sandbox.ParseSettings(source, data); err != nil {
 		return "", nil, err
@@ -283,12 +260,6 @@ func scrubbedEnv() []string {
 	return out
 }
 
-type rootsHandler struct{ dir string }
-
-func (h rootsHandler) ListRoots(ctx context.Context, req mcp.ListRootsRequest) (*mcp.ListRootsResult, error) {
-	return &mcp.ListRootsResult{Roots: []mcp.Root{{URI: "file://" + h.dir, Name: "workspace"}}}, nil
-}
-
 func (r *Report) fromTrace(recs []shim.Record, work string) {
 	type key struct{ kind, op, target, decision, rule string }
 	groups := map[key]*Observation{}
@@ -312,7 +283,7 @@ func (r *Report) fromTrace(recs []shim.Record, work string) {
 		o.Count++
 		for _, c := range rec.MCP.InFlight {
 			label := strings.TrimSpace(c.Method + " " + c.Tool)
-			if !contains(o.Calls, label) {
+			if !slices.Contains(o.Calls, label) {
 				o.Calls = append(o.Calls, label)
 			}
 		}
@@ -335,15 +306,6 @@ func (r *Report) fromTrace(recs []shim.Record, work string) {
 }
 
 func under(p, dir string) bool { return p == dir || strings.HasPrefix(p, dir+"/") }
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
 
 // Patterns of text in a tool description that addresses the model rather
 // than describing the tool.
@@ -430,7 +392,7 @@ func leastPrivilege(base map[string]any, r *Report) map[string]any {
 		if port != "80" && port != "443" {
 			entry = net.JoinHostPort(host, port)
 		}
-		if !contains(domains, entry) {
+		if !slices.Contains(domains, entry) {
 			domains = append(domains, entry)
 		}
 	}

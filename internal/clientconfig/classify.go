@@ -9,9 +9,9 @@ import (
 	"github.com/srt-mcp/srt-mcp/sandbox"
 )
 
-// Classify sets s.Status and s.Detail. home is the user's home directory,
+// classify sets s.Status and s.Detail. home is the user's home directory,
 // for ~/.srt-settings.json and for judging weakening write access.
-func Classify(s *Server, home string) {
+func classify(s *Server, home string) {
 	switch {
 	case s.Command == "" && s.URL != "":
 		s.Status, s.Detail = Remote, s.URL
@@ -144,13 +144,13 @@ func commandLine(cmd string, args []string) string {
 	return strings.Join(parts, " ")
 }
 
-// FixableStatus reports whether --fix rewrites an entry: local commands
+// fixable reports whether --fix rewrites an entry: local commands
 // run directly. Broken and weak entries already name a sandbox; they need a
 // person to look at them.
-func FixableStatus(s *Server) bool { return s.Status == Unsandboxed }
+func fixable(s *Server) bool { return s.Status == Unsandboxed }
 
-// Wrapped returns the command and arguments that run s through srt-mcp.
-func Wrapped(s *Server, srtMCP, profile string) (string, []string) {
+// wrappedCommand returns the command and arguments that run s through srt-mcp.
+func wrappedCommand(s *Server, srtMCP, profile string) (string, []string) {
 	var args []string
 	if profile != "" {
 		args = append(args, "--profile", profile)

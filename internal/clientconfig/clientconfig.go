@@ -8,9 +8,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/BurntSushi/toml"
@@ -130,7 +131,7 @@ func parse(path, client string, data []byte) (*File, error) {
 		if err := json.Unmarshal(raw, &entries); err != nil {
 			return fmt.Errorf("%s: not an object", ptr)
 		}
-		for _, name := range sortedNames(entries) {
+		for _, name := range slices.Sorted(maps.Keys(entries)) {
 			s, err := parseEntry(entries[name])
 			if err != nil {
 				return fmt.Errorf("%s/%s: %w", ptr, name, err)
@@ -151,7 +152,7 @@ func parse(path, client string, data []byte) (*File, error) {
 	if raw, ok := root["projects"]; ok {
 		var projects map[string]map[string]json.RawMessage
 		if json.Unmarshal(raw, &projects) == nil {
-			for _, p := range sortedNames(projects) {
+			for _, p := range slices.Sorted(maps.Keys(projects)) {
 				if srv, ok := projects[p]["mcpServers"]; ok {
 					if err := section("/projects/"+escapePointer(p)+"/mcpServers", srv); err != nil {
 						return nil, err
@@ -178,15 +179,6 @@ func guessClient(path string, root map[string]json.RawMessage) string {
 		return "Windsurf"
 	}
 	return "MCP client"
-}
-
-func sortedNames[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 func escapePointer(s string) string {
@@ -248,7 +240,7 @@ func (f *File) loadTOML() error {
 	if _, err := toml.Decode(string(f.Data), &doc); err != nil {
 		return fmt.Errorf("not valid TOML: %w", err)
 	}
-	for _, name := range sortedNames(doc.MCPServers) {
+	for _, name := range slices.Sorted(maps.Keys(doc.MCPServers)) {
 		e := doc.MCPServers[name]
 		f.Servers = append(f.Servers, &Server{Client: f.Client, File: f.Path, Name: name, Command: e.Command, Args: e.Args, URL: e.URL, Cwd: e.Cwd, pointer: name})
 	}

@@ -128,7 +128,7 @@ func loadAll(t *testing.T, dir, home string) map[string]string {
 			t.Fatalf("%s: %v", name, err)
 		}
 		for _, s := range f.Servers {
-			Classify(s, home)
+			classify(s, home)
 			got[name+" "+s.Name] = s.Client + " " + s.Status
 		}
 	}
@@ -167,7 +167,7 @@ func TestClassifyEveryFormat(t *testing.T) {
 	// The details say why.
 	f, _ := Load(filepath.Join(dir, ".mcp.json"), "")
 	for _, s := range f.Servers {
-		Classify(s, home)
+		classify(s, home)
 		switch s.Name {
 		case "typo":
 			if !strings.Contains(s.Detail, `filesystem.alowWrite: unknown key (did you mean "allowWrite"?)`) {
@@ -195,9 +195,9 @@ func TestRewriteKeepsEverythingElse(t *testing.T) {
 				t.Fatal(err)
 			}
 			for _, s := range f.Servers {
-				Classify(s, home)
+				classify(s, home)
 			}
-			out, fixed, err := f.Rewrite("srt-mcp", func(*Server) string { return "" })
+			out, fixed, err := f.rewrite("srt-mcp", func(*Server) string { return "" })
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -215,7 +215,7 @@ func TestRewriteKeepsEverythingElse(t *testing.T) {
 				t.Fatalf("rewritten file does not parse: %v\n%s", err, out)
 			}
 			for i, s := range g.Servers {
-				Classify(s, home)
+				classify(s, home)
 				before := f.Servers[i]
 				switch {
 				case before.Status == Unsandboxed:
@@ -241,7 +241,7 @@ func TestRewriteKeepsEverythingElse(t *testing.T) {
 			}
 			// Running it again changes nothing.
 			g.Data = out
-			again, fixedAgain, err := g.Rewrite("srt-mcp", func(*Server) string { return "" })
+			again, fixedAgain, err := g.rewrite("srt-mcp", func(*Server) string { return "" })
 			if err != nil || len(fixedAgain) != 0 || string(again) != string(out) {
 				t.Errorf("second rewrite changed %d entries (%v)", len(fixedAgain), err)
 			}
@@ -296,8 +296,8 @@ func TestRewriteRefusesUnparseableAndOddTOML(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	Classify(f.Servers[0], "/home/me")
-	if _, _, err := f.Rewrite("srt-mcp", func(*Server) string { return "" }); err == nil || !strings.Contains(err.Error(), "only that form is rewritten") {
+	classify(f.Servers[0], "/home/me")
+	if _, _, err := f.rewrite("srt-mcp", func(*Server) string { return "" }); err == nil || !strings.Contains(err.Error(), "only that form is rewritten") {
 		t.Errorf("inline-table TOML: %v", err)
 	}
 }
@@ -305,7 +305,7 @@ func TestRewriteRefusesUnparseableAndOddTOML(t *testing.T) {
 func TestWriteAtomicKeepsBackup(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "mcp.json")
 	os.WriteFile(path, []byte("old"), 0o640)
-	backup, err := WriteAtomic(path, []byte("old"), []byte("new"))
+	backup, err := writeAtomic(path, []byte("old"), []byte("new"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -325,7 +325,7 @@ func TestWriteAtomicKeepsBackup(t *testing.T) {
 }
 
 func TestDiff(t *testing.T) {
-	d := Diff("f", []byte("a\nb\nc\nd\n"), []byte("a\nB\nc\nd\n"))
+	d := unifiedDiff("f", []byte("a\nb\nc\nd\n"), []byte("a\nB\nc\nd\n"))
 	want := "--- f\n+++ f (srt-mcp verify --fix)\n@@ -1 +1 @@\n a\n-b\n+B\n c\n d\n"
 	if d != want {
 		t.Errorf("diff:\n%s\nwant:\n%s", d, want)

@@ -14,14 +14,14 @@ import (
 	"github.com/tailscale/hujson"
 )
 
-// Rewrite returns the file's content with every unsandboxed stdio entry
+// rewrite returns the file's content with every unsandboxed stdio entry
 // running through srt-mcp, and the entries it changed. Everything else (env,
 // cwd, other keys, comments, formatting) is left as it was. profileFor
 // picks a built-in profile for an entry ("" for none).
-func (f *File) Rewrite(srtMCP string, profileFor func(*Server) string) ([]byte, []*Server, error) {
+func (f *File) rewrite(srtMCP string, profileFor func(*Server) string) ([]byte, []*Server, error) {
 	var fix []*Server
 	for _, s := range f.Servers {
-		if FixableStatus(s) {
+		if fixable(s) {
 			fix = append(fix, s)
 		}
 	}
@@ -44,7 +44,7 @@ func (f *File) Rewrite(srtMCP string, profileFor func(*Server) string) ([]byte, 
 		return nil, nil, fmt.Errorf("rewritten file does not parse (nothing written): %w", err)
 	}
 	for _, s := range fix {
-		cmd, args := Wrapped(s, srtMCP, profileFor(s))
+		cmd, args := wrappedCommand(s, srtMCP, profileFor(s))
 		found := false
 		for _, c := range check.Servers {
 			if c.pointer == s.pointer && c.Command == cmd && slices.Equal(c.Args, args) {
@@ -80,7 +80,7 @@ func (f *File) rewriteJSON(fix []*Server, srtMCP string, profileFor func(*Server
 	}
 	var ops []op
 	for _, s := range fix {
-		cmd, args := Wrapped(s, srtMCP, profileFor(s))
+		cmd, args := wrappedCommand(s, srtMCP, profileFor(s))
 		base := s.pointer
 		if s.objectCmd {
 			base += "/command"
@@ -130,7 +130,7 @@ func (f *File) rewriteTOML(fix []*Server, srtMCP string, profileFor func(*Server
 				break
 			}
 		}
-		cmd, args := Wrapped(s, srtMCP, profileFor(s))
+		cmd, args := wrappedCommand(s, srtMCP, profileFor(s))
 		cmdLine := "command = " + quoteTOML(cmd) + "\n"
 		quoted := make([]string, len(args))
 		for i, a := range args {
@@ -242,10 +242,10 @@ func quoteTOML(s string) string {
 	return strings.ReplaceAll(string(b), `\u0026`, "&")
 }
 
-// WriteAtomic replaces path with data: the old content is kept in a backup
+// writeAtomic replaces path with data: the old content is kept in a backup
 // next to it, and the new content appears at once (rename) with the old
 // file's permissions. It returns the backup's path.
-func WriteAtomic(path string, old, data []byte) (string, error) {
+func writeAtomic(path string, old, data []byte) (string, error) {
 	st, err := os.Stat(path)
 	if err != nil {
 		return "", err
@@ -280,8 +280,8 @@ func WriteAtomic(path string, old, data []byte) (string, error) {
 	return backup, os.Rename(tmp.Name(), path)
 }
 
-// Diff renders a unified diff of two texts, with 3 lines of context.
-func Diff(name string, a, b []byte) string {
+// unifiedDiff renders a unified diff of two texts, with 3 lines of context.
+func unifiedDiff(name string, a, b []byte) string {
 	ops := textdiff.Lines(string(a), string(b))
 	var out strings.Builder
 	fmt.Fprintf(&out, "--- %s\n+++ %s (srt-mcp verify --fix)\n", name, name)
