@@ -71,6 +71,9 @@ type SrtMCPSettings struct {
 	SharedLauncherCaches bool
 }
 
+// MinMemoryMB is the smallest memory limit srt-mcp accepts.
+const MinMemoryMB = 256
+
 // LimitSettings is "srtMcp.limits": resource ceilings for everything the
 // server starts. 0 means no limit; nil means srt-mcp's default.
 type LimitSettings struct {
@@ -291,6 +294,12 @@ func (r *reader) settings(root any) *Settings {
 				if v, ok := lm[k]; ok {
 					*dst = r.count("srtMcp.limits."+k, v)
 				}
+			}
+			// Without a cgroup the memory limit is RLIMIT_DATA, which binds
+			// srt-mcp's own helper (PID 1) too: its threads' stacks alone
+			// take tens of MiB, and below this it cannot start the server.
+			if m := s.SrtMCP.Limits.MemoryMB; m != nil && *m > 0 && *m < MinMemoryMB {
+				r.fail("srtMcp.limits.memoryMB", "want 0 (no limit) or at least %d, got %d: the sandbox's own init process needs that much", MinMemoryMB, *m)
 			}
 		}
 	}

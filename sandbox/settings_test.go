@@ -159,6 +159,7 @@ func TestParseSrtMCPSection(t *testing.T) {
 		`{"srtMcp": {"allowPtrac": true}}`:          "srtMcp.allowPtrac",
 		`{"srtMcp": {"limits": {"procs": 1}}}`:      "srtMcp.limits.procs",
 		`{"srtMcp": {"limits": {"processes": -1}}}`: "srtMcp.limits.processes",
+		`{"srtMcp": {"limits": {"memoryMB": 100}}}`: "srtMcp.limits.memoryMB",
 	} {
 		_, err := ParseSettings("s.json", []byte(body))
 		if err == nil || !strings.Contains(err.Error(), wantKey) {
