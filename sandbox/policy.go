@@ -279,6 +279,9 @@ func Resolve(s *Settings, source, cwd, home string) (*Policy, error) {
 	// none of the server's business.
 	denyRead = append(denyRead, ClientConfigFiles(home)...)
 	denyRead = append(denyRead, StateDir(home))
+	// The default location too when XDG_STATE_HOME moved it: an earlier
+	// state (digest key, other servers' traces and pins) may still be there.
+	denyRead = append(denyRead, filepath.Join(home, ".local", "state", "srt-mcp"))
 	// Other servers' private launcher caches: reading them tells what
 	// those servers run; the mount plan hides the whole root, and binds a
 	// server's own copy at the cache's usual path (launchercache.go).
