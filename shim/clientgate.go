@@ -7,18 +7,16 @@ import (
 	"io"
 	"strings"
 	"time"
-)
 
-// CodeInvalidRequest is JSON-RPC's "Invalid Request": the shim's answer to
-// a client line that is not exactly one JSON-RPC message.
-const CodeInvalidRequest = -32600
+	"github.com/srt-mcp/srt-mcp/internal/jsonrpc"
+)
 
 // lineHoldLimit is how much of one client line the gate holds before it
 // must decide. A line up to this size reaches the server whole or not at
 // all. A longer line (a 64 MiB upload) is streamed once its method, and
 // for a tools/call its tool, are known and allowed; even then the server
 // gets only a prefix that is not a complete JSON value until the whole
-// line has been checked (Scanner.SafeLen), so a refusal found at its end
+// line has been checked (jsonrpc.Scanner.SafeLen), so a refusal found at its end
 // still leaves the server nothing it can act on.
 const lineHoldLimit = callDecisionLimit
 
@@ -26,16 +24,16 @@ const lineHoldLimit = callDecisionLimit
 //
 // The gate judges whole lines, never a prefix: a line is relayed only if it
 // is exactly one JSON value that every parser reads the same way
-// (LineInfo.Bad lists the rules) and json.Valid accepts, and if no
+// (jsonrpc.LineInfo.Bad lists the rules) and json.Valid accepts, and if no
 // tools/call in it is refused by the tool policy or the pins. A server that
 // parses a JSON stream, splits lines at a bare CR or NUL, skips a BOM or
 // matches keys case-insensitively therefore never sees a message the gate
 // did not. A refused line is answered with a JSON-RPC error for each
 // request id in it (or one with id null), and none of it is relayed.
 // Blank lines are dropped.
-func (r *run) gateClient(dst io.Writer, src io.Reader, sc *Scanner) error {
-	var envs []Envelope
-	sc.emit = func(e *Envelope) { envs = append(envs, *e) }
+func (r *run) gateClient(dst io.Writer, src io.Reader, sc *jsonrpc.Scanner) error {
+	var envs []jsonrpc.Envelope
+	sc.SwapEmit(func(e *jsonrpc.Envelope) { envs = append(envs, *e) })
 
 	const (
 		holding   = iota // held is the line so far
@@ -113,7 +111,7 @@ func (r *run) gateClient(dst io.Writer, src io.Reader, sc *Scanner) error {
 				continue
 			}
 			if mode == holding && len(held) > lineHoldLimit {
-				op, why := "message-refused", sc.why
+				op, why := "message-refused", sc.Why()
 				if !sc.LineBad() {
 					op, why = r.streamDecision(sc.Partial(), envs)
 				}
@@ -127,7 +125,7 @@ func (r *run) gateClient(dst io.Writer, src io.Reader, sc *Scanner) error {
 				continue
 			}
 			if sc.LineBad() {
-				if werr := cut("message-refused", sc.why); werr != nil {
+				if werr := cut("message-refused", sc.Why()); werr != nil {
 					return werr
 				}
 				continue
@@ -163,7 +161,7 @@ func trimLine(line []byte) []byte {
 }
 
 // lineDecision applies the tool policy and the pins to a well-formed line.
-func (r *run) lineDecision(envs []Envelope) (op, why string) {
+func (r *run) lineDecision(envs []jsonrpc.Envelope) (op, why string) {
 	for _, e := range envs {
 		if e.Method != "tools/call" {
 			continue
@@ -185,7 +183,7 @@ func (r *run) lineDecision(envs []Envelope) (op, why string) {
 // is known and allowed. The whole line is decided again at its end, with
 // the last byte held back until then, so a method or name that appears
 // later cannot slip through.
-func (r *run) streamDecision(partial *Envelope, envs []Envelope) (op, why string) {
+func (r *run) streamDecision(partial *jsonrpc.Envelope, envs []jsonrpc.Envelope) (op, why string) {
 	switch {
 	case partial == nil || partial.Batch || len(envs) > 0:
 		return "message-refused", "srt-mcp holds at most 1 MiB of a JSON-RPC batch while a tool policy or pins apply"
@@ -206,10 +204,10 @@ func (r *run) streamDecision(partial *Envelope, envs []Envelope) (op, why string
 // refuseLine answers a refused line: an error for each request id in it
 // (each id once), or, for a line refused as a whole with no id found, one
 // error with id null; and it reports the refusal.
-func (r *run) refuseLine(envs []Envelope, op, why string) {
-	code := CodeToolBlocked
+func (r *run) refuseLine(envs []jsonrpc.Envelope, op, why string) {
+	code := jsonrpc.CodeToolBlocked
 	if op == "message-refused" {
-		code = CodeInvalidRequest
+		code = jsonrpc.CodeInvalidRequest
 	}
 	var refs []CallRef
 	answered := map[string]bool{}
@@ -229,7 +227,7 @@ func (r *run) refuseLine(envs []Envelope, op, why string) {
 		if op == "call-blocked" {
 			msg += fmt.Sprintf(". Review the change with `srt-mcp pins show %s`, then `srt-mcp pins accept %s`", r.serverName(), r.serverName())
 		}
-		r.out.inject(errorReply(e.ID, code, msg, nil))
+		r.out.inject(jsonrpc.ErrorReply(e.ID, code, msg, nil))
 		if op != "message-refused" {
 			r.report(Event{Time: time.Now(), Kind: KindTool, Op: op, Target: e.ToolName, Decision: DecisionDeny, Rule: why, InFlight: []CallRef{refs[len(refs)-1]}})
 		}
@@ -238,7 +236,7 @@ func (r *run) refuseLine(envs []Envelope, op, why string) {
 		return
 	}
 	if len(answered) == 0 {
-		r.out.inject(errorReply([]byte("null"), CodeInvalidRequest, "srt-mcp refused the message: "+why+" (a line must hold exactly one JSON-RPC message)", nil))
+		r.out.inject(jsonrpc.ErrorReply([]byte("null"), jsonrpc.CodeInvalidRequest, "srt-mcp refused the message: "+why+" (a line must hold exactly one JSON-RPC message)", nil))
 	}
 	var names []string
 	named := []CallRef{}

@@ -21,13 +21,8 @@ import (
 	"github.com/srt-mcp/srt-mcp/internal/safetext"
 	"github.com/srt-mcp/srt-mcp/netfilter"
 	"github.com/srt-mcp/srt-mcp/sandbox"
-)
 
-// JSON-RPC error codes the shim uses in its own replies (implementation-
-// defined server errors, -32000 to -32099).
-const (
-	CodeSandboxUnavailable = -32001
-	CodeServerExited       = -32002
+	"github.com/srt-mcp/srt-mcp/internal/jsonrpc"
 )
 
 // DefaultGrace is how long the server gets after its stdin closes, and again
@@ -242,7 +237,7 @@ func Run(opt Options) int {
 	outputs.Add(2)
 	go func() {
 		defer outputs.Done()
-		sc := NewScanner(r.fromServer)
+		sc := jsonrpc.NewScanner(r.fromServer)
 		if r.tools.active() {
 			_ = gatedPump(r.out, outR, sc, r.serverGate())
 		} else {
@@ -304,13 +299,13 @@ wait:
 		msg := "srt-mcp could not start the MCP server in its sandbox: " + err.Error() + ". " + diagnose(r.errTail.Lines())
 		// Keep answering whatever the client still asks, so it reads the
 		// reason instead of a closed pipe.
-		r.failAll(CodeSandboxUnavailable, msg, map[string]any{"stderr": r.errTail.Lines()}, true)
+		r.failAll(jsonrpc.CodeSandboxUnavailable, msg, map[string]any{"stderr": r.errTail.Lines()}, true)
 		if clientEOF != nil && !isTerminal(opt.Stdin) {
 			<-clientEOF
 		}
 		return sandbox.ExitSandbox
 	}
-	r.failAll(CodeServerExited, fmt.Sprintf("srt-mcp: the MCP server exited (%s) before answering", describeStatus(status)),
+	r.failAll(jsonrpc.CodeServerExited, fmt.Sprintf("srt-mcp: the MCP server exited (%s) before answering", describeStatus(status)),
 		map[string]any{"exitStatus": status, "stderr": r.errTail.Lines()}, false)
 	return status
 }
@@ -336,7 +331,7 @@ type run struct {
 // relayClient copies the client's messages to the server, recording
 // requests as they pass. When the client closes its side, so does the shim.
 func (r *run) relayClient(serverIn io.WriteCloser, stdin io.Reader) {
-	sc := NewScanner(r.fromClient)
+	sc := jsonrpc.NewScanner(r.fromClient)
 	sc.DigestArguments(digestKey())
 	w := &dropWriter{w: serverIn}
 	if r.tools.active() {
@@ -347,7 +342,7 @@ func (r *run) relayClient(serverIn io.WriteCloser, stdin io.Reader) {
 	serverIn.Close()
 }
 
-func (r *run) fromClient(e *Envelope) {
+func (r *run) fromClient(e *jsonrpc.Envelope) {
 	switch {
 	case e.IsRequest():
 		// Under r.mu, so that a request is either recorded before failAll
@@ -359,14 +354,14 @@ func (r *run) fromClient(e *Envelope) {
 		}
 		r.mu.Unlock()
 		if failMsg != "" {
-			r.out.inject(errorReply(e.ID, CodeSandboxUnavailable, failMsg, nil))
+			r.out.inject(jsonrpc.ErrorReply(e.ID, jsonrpc.CodeSandboxUnavailable, failMsg, nil))
 		}
 	case e.Method == "notifications/cancelled" && e.RequestID != nil:
 		r.inflight.remove(e.RequestID)
 	}
 }
 
-func (r *run) fromServer(e *Envelope) {
+func (r *run) fromServer(e *jsonrpc.Envelope) {
 	if e.IsResponse() {
 		if e.ServerName != "" && e.HasResult {
 			r.tracer.SetServer(e.ServerName)
@@ -514,7 +509,7 @@ func (r *run) failAll(code int, msg string, data map[string]any, keepFailing boo
 			}
 			m += ")"
 		}
-		r.out.inject(errorReply(c.id, code, m, data))
+		r.out.inject(jsonrpc.ErrorReply(c.id, code, m, data))
 	}
 }
 

@@ -9,11 +9,9 @@ import (
 	"unicode"
 
 	"github.com/srt-mcp/srt-mcp/sandbox"
-)
 
-// CodeToolBlocked is the JSON-RPC error code of a tools/call the shim
-// refuses (tool policy or a changed pin).
-const CodeToolBlocked = -32003
+	"github.com/srt-mcp/srt-mcp/internal/jsonrpc"
+)
 
 // Limits of what the gates hold back.
 const (
@@ -57,7 +55,7 @@ func (r *run) serverGate() *gate {
 	return &gate{
 		limit:     listFilterLimit,
 		overLimit: drop,
-		partial: func(env *Envelope, held int) verdict {
+		partial: func(env *jsonrpc.Envelope, held int) verdict {
 			switch {
 			case env == nil:
 				return undecided
@@ -77,7 +75,7 @@ func (r *run) serverGate() *gate {
 			}
 			return undecided
 		},
-		end: func(envs []Envelope, v verdict, msg []byte) (verdict, []byte) {
+		end: func(envs []jsonrpc.Envelope, v verdict, msg []byte) (verdict, []byte) {
 			// The response partial held, if it was one: its first envelope
 			// carries the id of a held request, whatever else the line
 			// holds.
@@ -98,7 +96,7 @@ func (r *run) serverGate() *gate {
 					why := fmt.Sprintf("its id %s is not the id %s of the %s request, though a client could take it for that", envs[0].ID, reqID, m)
 					r.inflight.remove(reqID)
 					r.report(Event{Time: time.Now(), Kind: KindTool, Op: "response-refused", Target: m, Decision: DecisionDeny, Rule: why})
-					reply := errorReply(reqID, CodeResponseRefused, "srt-mcp refused the server's "+m+" response: "+why, nil)
+					reply := jsonrpc.ErrorReply(reqID, jsonrpc.CodeResponseRefused, "srt-mcp refused the server's "+m+" response: "+why, nil)
 					if v == drop {
 						r.out.inject(reply)
 						return drop, nil
@@ -122,7 +120,7 @@ func (r *run) serverGate() *gate {
 			}
 			if why != "" {
 				r.report(Event{Time: time.Now(), Kind: KindTool, Op: "response-refused", Target: method, Decision: DecisionDeny, Rule: why})
-				reply := errorReply(id, CodeResponseRefused, "srt-mcp refused the server's "+method+" response: "+why, nil)
+				reply := jsonrpc.ErrorReply(id, jsonrpc.CodeResponseRefused, "srt-mcp refused the server's "+method+" response: "+why, nil)
 				if v == drop {
 					r.out.inject(reply)
 					return drop, nil
@@ -145,11 +143,6 @@ func (r *run) serverGate() *gate {
 	}
 }
 
-// CodeResponseRefused is the error the client gets instead of a server's
-// tools/list, initialize or server/discover response that the shim could
-// not read unambiguously.
-const CodeResponseRefused = -32004
-
 func heldMethod(m string) bool {
 	return m == "tools/list" || m == "initialize" || m == "server/discover"
 }
@@ -167,7 +160,7 @@ func strictResponse(msg []byte, method string) string {
 	if !bytes.HasSuffix(line, []byte{'\n'}) {
 		line = append(append([]byte(nil), line...), '\n')
 	}
-	sc := NewScanner(func(*Envelope) {})
+	sc := jsonrpc.NewScanner(func(*jsonrpc.Envelope) {})
 	sc.Scan(line)
 	if info := sc.Line(); info.Bad {
 		return info.Why
