@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/srt-mcp/srt-mcp/internal/jsonrpc"
+
+	"github.com/srt-mcp/srt-mcp/internal/trace"
 )
 
 // lineHoldLimit is how much of one client line the gate holds before it
@@ -43,7 +45,8 @@ func (r *run) gateClient(dst io.Writer, src io.Reader, sc *jsonrpc.Scanner) erro
 	mode := holding
 	var held []byte
 	sent := 0
-	var cutWhy, cutOp string
+	var cutWhy string
+	var cutOp trace.Op
 	write := func(p []byte) error {
 		if len(p) == 0 {
 			return nil
@@ -51,7 +54,7 @@ func (r *run) gateClient(dst io.Writer, src io.Reader, sc *jsonrpc.Scanner) erro
 		_, err := dst.Write(p)
 		return err
 	}
-	cut := func(op, why string) error {
+	cut := func(op trace.Op, why string) error {
 		wasStreaming := mode == streaming
 		mode, cutOp, cutWhy = cutting, op, why
 		held = held[:0]
@@ -72,7 +75,7 @@ func (r *run) gateClient(dst io.Writer, src io.Reader, sc *jsonrpc.Scanner) erro
 		case info.Blank:
 			return nil
 		}
-		op, why := "message-refused", ""
+		op, why := trace.OpMessageRefused, ""
 		switch {
 		case info.Bad:
 			why = info.Why
@@ -111,7 +114,7 @@ func (r *run) gateClient(dst io.Writer, src io.Reader, sc *jsonrpc.Scanner) erro
 				continue
 			}
 			if mode == holding && len(held) > lineHoldLimit {
-				op, why := "message-refused", sc.Why()
+				op, why := trace.OpMessageRefused, sc.Why()
 				if !sc.LineBad() {
 					op, why = r.streamDecision(sc.Partial(), envs)
 				}
@@ -125,7 +128,7 @@ func (r *run) gateClient(dst io.Writer, src io.Reader, sc *jsonrpc.Scanner) erro
 				continue
 			}
 			if sc.LineBad() {
-				if werr := cut("message-refused", sc.Why()); werr != nil {
+				if werr := cut(trace.OpMessageRefused, sc.Why()); werr != nil {
 					return werr
 				}
 				continue
@@ -161,13 +164,13 @@ func trimLine(line []byte) []byte {
 }
 
 // lineDecision applies the tool policy and the pins to a well-formed line.
-func (r *run) lineDecision(envs []jsonrpc.Envelope) (op, why string) {
+func (r *run) lineDecision(envs []jsonrpc.Envelope) (op trace.Op, why string) {
 	for _, e := range envs {
 		if e.Method != "tools/call" {
 			continue
 		}
 		if e.Batch {
-			return "call-denied", "srt-mcp refuses tools/call inside a JSON-RPC batch while a tool policy or pins apply"
+			return trace.OpCallDenied, "srt-mcp refuses tools/call inside a JSON-RPC batch while a tool policy or pins apply"
 		}
 		if ok, op, why := r.tools.callAllowed(e.ToolName); !ok {
 			return op, why
@@ -183,16 +186,16 @@ func (r *run) lineDecision(envs []jsonrpc.Envelope) (op, why string) {
 // is known and allowed. The whole line is decided again at its end, with
 // the last byte held back until then, so a method or name that appears
 // later cannot slip through.
-func (r *run) streamDecision(partial *jsonrpc.Envelope, envs []jsonrpc.Envelope) (op, why string) {
+func (r *run) streamDecision(partial *jsonrpc.Envelope, envs []jsonrpc.Envelope) (op trace.Op, why string) {
 	switch {
 	case partial == nil || partial.Batch || len(envs) > 0:
-		return "message-refused", "srt-mcp holds at most 1 MiB of a JSON-RPC batch while a tool policy or pins apply"
+		return trace.OpMessageRefused, "srt-mcp holds at most 1 MiB of a JSON-RPC batch while a tool policy or pins apply"
 	case partial.Method == "" && (partial.HasResult || partial.HasError):
 		return "", "" // a response
 	case partial.Method == "":
-		return "message-refused", "srt-mcp could not read the method within the first MiB of the message"
+		return trace.OpMessageRefused, "srt-mcp could not read the method within the first MiB of the message"
 	case partial.Method == "tools/call" && partial.ToolName == "":
-		return "message-refused", "srt-mcp could not read the tool name within the first MiB of the request"
+		return trace.OpMessageRefused, "srt-mcp could not read the tool name within the first MiB of the request"
 	case partial.Method == "tools/call":
 		if ok, op, why := r.tools.callAllowed(partial.ToolName); !ok {
 			return op, why
@@ -204,15 +207,15 @@ func (r *run) streamDecision(partial *jsonrpc.Envelope, envs []jsonrpc.Envelope)
 // refuseLine answers a refused line: an error for each request id in it
 // (each id once), or, for a line refused as a whole with no id found, one
 // error with id null; and it reports the refusal.
-func (r *run) refuseLine(envs []jsonrpc.Envelope, op, why string) {
+func (r *run) refuseLine(envs []jsonrpc.Envelope, op trace.Op, why string) {
 	code := jsonrpc.CodeToolBlocked
-	if op == "message-refused" {
+	if op == trace.OpMessageRefused {
 		code = jsonrpc.CodeInvalidRequest
 	}
-	var refs []CallRef
+	var refs []trace.CallRef
 	answered := map[string]bool{}
 	for _, e := range envs {
-		refs = append(refs, CallRef{ID: json.RawMessage(e.ID), Method: e.Method, Tool: e.ToolName, ArgNames: e.ArgNames, ArgDigest: e.ArgDigest})
+		refs = append(refs, trace.CallRef{ID: json.RawMessage(e.ID), Method: e.Method, Tool: e.ToolName, ArgNames: e.ArgNames, ArgDigest: e.ArgDigest})
 		// Anything with an id that is not a response is answered, even
 		// when the method could not be read (it may be a request the
 		// server would have read differently).
@@ -221,25 +224,25 @@ func (r *run) refuseLine(envs []jsonrpc.Envelope, op, why string) {
 		}
 		answered[idKey(e.ID)] = true
 		msg := fmt.Sprintf("srt-mcp: %s %s refused: %s", e.Method, e.ToolName, why)
-		if op == "message-refused" {
+		if op == trace.OpMessageRefused {
 			msg = "srt-mcp refused the message: " + why + " (a line must hold exactly one JSON-RPC message)"
 		}
-		if op == "call-blocked" {
+		if op == trace.OpCallBlocked {
 			msg += fmt.Sprintf(". Review the change with `srt-mcp pins show %s`, then `srt-mcp pins accept %s`", r.serverName(), r.serverName())
 		}
 		r.out.inject(jsonrpc.ErrorReply(e.ID, code, msg, nil))
-		if op != "message-refused" {
-			r.report(Event{Time: time.Now(), Kind: KindTool, Op: op, Target: e.ToolName, Decision: DecisionDeny, Rule: why, InFlight: []CallRef{refs[len(refs)-1]}})
+		if op != trace.OpMessageRefused {
+			r.report(trace.Event{Time: time.Now(), Kind: trace.KindTool, Op: op, Target: e.ToolName, Decision: trace.DecisionDeny, Rule: why, InFlight: []trace.CallRef{refs[len(refs)-1]}})
 		}
 	}
-	if op != "message-refused" {
+	if op != trace.OpMessageRefused {
 		return
 	}
 	if len(answered) == 0 {
 		r.out.inject(jsonrpc.ErrorReply([]byte("null"), jsonrpc.CodeInvalidRequest, "srt-mcp refused the message: "+why+" (a line must hold exactly one JSON-RPC message)", nil))
 	}
 	var names []string
-	named := []CallRef{}
+	named := []trace.CallRef{}
 	for _, c := range refs {
 		if n := strings.TrimSpace(c.Method + " " + c.Tool); n != "" {
 			names = append(names, n)
@@ -250,5 +253,5 @@ func (r *run) refuseLine(envs []jsonrpc.Envelope, op, why string) {
 	if target == "" {
 		target = "(no message recognised)"
 	}
-	r.report(Event{Time: time.Now(), Kind: KindTool, Op: op, Target: target, Decision: DecisionDeny, Rule: why, InFlight: named})
+	r.report(trace.Event{Time: time.Now(), Kind: trace.KindTool, Op: op, Target: target, Decision: trace.DecisionDeny, Rule: why, InFlight: named})
 }

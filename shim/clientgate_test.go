@@ -14,6 +14,8 @@ import (
 	"github.com/srt-mcp/srt-mcp/sandbox"
 
 	"github.com/srt-mcp/srt-mcp/internal/jsonrpc"
+
+	"github.com/srt-mcp/srt-mcp/internal/trace"
 )
 
 // gateRun is a run with just what the client gate needs: a tool policy
@@ -28,7 +30,7 @@ func gateRun(t *testing.T) (*run, *bytes.Buffer, *bytes.Buffer) {
 		inflight: newInflight(),
 		stderr:   msgs,
 		denials:  newLimiter(time.Nanosecond),
-		tracer:   NewTracer(t.TempDir(), "gate-test", "gate-test", nil, msgs),
+		tracer:   trace.NewWriter(t.TempDir(), "gate-test", "gate-test", nil, msgs),
 		tools:    &toolGuard{mcp: sandbox.MCPSettings{ToolsDeny: []string{"denied_tool"}}},
 		fallback: "gate-test",
 	}

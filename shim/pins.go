@@ -15,6 +15,10 @@ import (
 	"time"
 
 	"github.com/srt-mcp/srt-mcp/internal/textdiff"
+
+	"github.com/srt-mcp/srt-mcp/internal/trace"
+
+	"github.com/srt-mcp/srt-mcp/internal/statedir"
 )
 
 // ToolDef is what a pin records of one tool.
@@ -43,7 +47,7 @@ type PinFile struct {
 }
 
 // PinsDir is $XDG_STATE_HOME/srt-mcp/pins.
-func PinsDir() string { return filepath.Join(stateDir(), "pins") }
+func PinsDir() string { return filepath.Join(statedir.Path(), "pins") }
 
 // LoadPins reads a server's pin file (nil when there is none).
 func LoadPins(dir, server string) (*PinFile, error) {
@@ -84,7 +88,7 @@ func SavePins(dir string, p *PinFile) error {
 }
 
 func pinFileName(server string) string {
-	name := FileName(server)
+	name := trace.FileName(server)
 	return name[:len(name)-len(".jsonl")] + ".json"
 }
 
@@ -139,7 +143,7 @@ type pins struct {
 	observed   PinSet
 	blockAll   string            // why every call is blocked, if so
 	blocked    map[string]string // tool -> why its calls are blocked
-	report     func(Event)       // records tool-changed events
+	report     func(trace.Event) // records tool-changed events
 	server     string
 	saveFailed bool
 	// firstUse: no pins existed when this session started, so everything
@@ -147,7 +151,7 @@ type pins struct {
 	firstUse bool
 }
 
-func newPins(dir, policyDigest string, report func(Event)) *pins {
+func newPins(dir, policyDigest string, report func(trace.Event)) *pins {
 	return &pins{dir: dir, policy: policyDigest, blocked: map[string]string{}, report: report,
 		observed: PinSet{Policy: policyDigest, Tools: map[string]ToolDef{}}}
 }
@@ -172,7 +176,7 @@ func (p *pins) setServer(name string) {
 	}
 	if !p.firstUse && f.Accepted.Policy != p.policy {
 		p.blockAll = "the srt-mcp policy for this server changed since its tools were accepted"
-		p.report(Event{Time: time.Now(), Kind: KindTool, Op: "policy-changed", Target: name, Decision: DecisionDeny, Rule: p.blockAll})
+		p.report(trace.Event{Time: time.Now(), Kind: trace.KindTool, Op: trace.OpPolicyChanged, Target: name, Decision: trace.DecisionDeny, Rule: p.blockAll})
 	}
 	p.persistLocked()
 }
@@ -184,7 +188,7 @@ func (p *pins) observeInstructions(text string) {
 	p.observed.Instructions = digestJSON(text)
 	if !p.firstUse && p.file != nil && p.file.Accepted.Instructions != "" && p.file.Accepted.Instructions != p.observed.Instructions {
 		p.blockAll = "the server's instructions changed since they were accepted"
-		p.report(Event{Time: time.Now(), Kind: KindTool, Op: "tool-changed", Target: "(instructions)", Decision: DecisionDeny, Rule: p.blockAll})
+		p.report(trace.Event{Time: time.Now(), Kind: trace.KindTool, Op: trace.OpToolChanged, Target: "(instructions)", Decision: trace.DecisionDeny, Rule: p.blockAll})
 	}
 	p.persistLocked()
 }
@@ -215,7 +219,7 @@ func (p *pins) observeTools(defs map[string]ToolDef) {
 			delete(p.blocked, name)
 			continue
 		}
-		p.report(Event{Time: time.Now(), Kind: KindTool, Op: "tool-changed", Target: name, Decision: DecisionDeny,
+		p.report(trace.Event{Time: time.Now(), Kind: trace.KindTool, Op: trace.OpToolChanged, Target: name, Decision: trace.DecisionDeny,
 			Rule: p.blocked[name], Detail: ToolDiff(name, old, d, known)})
 	}
 	p.persistLocked()
@@ -257,7 +261,7 @@ func (p *pins) persistLocked() {
 	}
 	if err := SavePins(p.dir, p.file); err != nil && !p.saveFailed {
 		p.saveFailed = true
-		p.report(Event{Time: time.Now(), Kind: KindSandbox, Op: "pins", Target: p.dir, Decision: DecisionError, Rule: "cannot save tool pins: " + err.Error()})
+		p.report(trace.Event{Time: time.Now(), Kind: trace.KindSandbox, Op: trace.OpPins, Target: p.dir, Decision: trace.DecisionError, Rule: "cannot save tool pins: " + err.Error()})
 	}
 }
 

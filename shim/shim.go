@@ -23,6 +23,10 @@ import (
 	"github.com/srt-mcp/srt-mcp/sandbox"
 
 	"github.com/srt-mcp/srt-mcp/internal/jsonrpc"
+
+	"github.com/srt-mcp/srt-mcp/internal/trace"
+
+	"github.com/srt-mcp/srt-mcp/internal/statedir"
 )
 
 // DefaultGrace is how long the server gets after its stdin closes, and again
@@ -85,7 +89,7 @@ func Run(opt Options) int {
 	// the mount plan hides it and keeps it read-only: a server with a
 	// writable home must not create it with forged pins or a known digest
 	// key. A --trace-dir elsewhere is protected the same way.
-	_ = os.MkdirAll(stateDir(), 0o700)
+	_ = os.MkdirAll(statedir.Path(), 0o700)
 	if opt.TraceDir != "" {
 		_ = os.MkdirAll(opt.TraceDir, 0o700)
 		opt.Policy.Protect(opt.TraceDir, "srt-mcp traces (--trace-dir)")
@@ -164,7 +168,7 @@ func Run(opt Options) int {
 
 	traceDir := opt.TraceDir
 	if traceDir == "" {
-		traceDir = DefaultTraceDir()
+		traceDir = trace.DefaultDir()
 	}
 	command := strings.Join(opt.Argv, " ")
 	ignore := opt.Policy.IgnoreViolations
@@ -174,7 +178,7 @@ func Run(opt Options) int {
 		stderr:   stderr,
 		errTail:  &tail{max: 10},
 		denials:  newLimiter(5 * time.Second),
-		tracer: NewTracer(traceDir, opt.Name, filepath.Base(opt.Argv[0]), func(e Event) bool {
+		tracer: trace.NewWriter(traceDir, opt.Name, filepath.Base(opt.Argv[0]), func(e trace.Event) bool {
 			return sandbox.IgnoreMatches(ignore, command, e.Target)
 		}, stderr),
 		mounts:   proc.Mounts,
@@ -213,7 +217,7 @@ func Run(opt Options) int {
 		p.Serve(h.HTTP, h.SOCKS)
 		if h.Monitor != nil {
 			go h.Monitor(func(v sandbox.Violation) {
-				r.report(Event{Time: time.Now(), Kind: v.Kind, Op: v.Op, Target: v.Target, Decision: DecisionDeny, Rule: v.Rule})
+				r.report(trace.Event{Time: time.Now(), Kind: trace.Kind(v.Kind), Op: trace.Op(v.Op), Target: v.Target, Decision: trace.DecisionDeny, Rule: v.Rule})
 			})
 		}
 		if h.Supervisor != nil {
@@ -293,7 +297,7 @@ wait:
 	outputs.Wait()
 
 	if err := <-readyErr; err != nil {
-		r.tracer.Record(Event{Time: time.Now(), Kind: KindSandbox, Op: "start", Target: command, Decision: DecisionError, Rule: err.Error()})
+		r.tracer.Add(trace.Event{Time: time.Now(), Kind: trace.KindSandbox, Op: trace.OpStart, Target: command, Decision: trace.DecisionError, Rule: err.Error()})
 		fmt.Fprintf(stderr, "srt-mcp: the server was not started: %v\n", err)
 		fmt.Fprintf(stderr, "srt-mcp: %s\n", diagnose(r.errTail.Lines()))
 		msg := "srt-mcp could not start the MCP server in its sandbox: " + err.Error() + ". " + diagnose(r.errTail.Lines())
@@ -316,7 +320,7 @@ type run struct {
 	stderr   safetext.MessageWriter
 	errTail  *tail
 	denials  *limiter
-	tracer   *Tracer
+	tracer   *trace.Writer
 	mounts   []sandbox.Mount
 	tools    *toolGuard
 	fallback string // the command's base name, when the server gives none
@@ -380,19 +384,19 @@ func (r *run) onDecision(d netfilter.Decision) {
 	if r.audit != nil {
 		for name, value := range r.audit.Canaries {
 			if strings.Contains(strings.ToLower(d.Host), strings.ToLower(value)) {
-				r.report(Event{Time: d.Time, Kind: KindNetwork, Op: "exfil", Target: target, Decision: DecisionAllow, Rule: "canary " + name + " in the host name"})
+				r.report(trace.Event{Time: d.Time, Kind: trace.KindNetwork, Op: trace.OpExfil, Target: target, Decision: trace.DecisionAllow, Rule: "canary " + name + " in the host name"})
 			}
 		}
 	}
 	if d.Allowed && !d.WouldDeny {
 		if r.audit != nil {
-			r.report(Event{Time: d.Time, Kind: KindNetwork, Op: d.Protocol, Target: target, Decision: DecisionAllow, Rule: d.Rule})
+			r.report(trace.Event{Time: d.Time, Kind: trace.KindNetwork, Op: trace.Op(d.Protocol), Target: target, Decision: trace.DecisionAllow, Rule: d.Rule})
 		}
 		return
 	}
-	decision := DecisionDeny
+	decision := trace.DecisionDeny
 	if d.WouldDeny {
-		decision = DecisionWouldDeny
+		decision = trace.DecisionWouldDeny
 	}
 	rule := d.Rule
 	// network.deniedDomainReasons: the user's words for why an entry denies.
@@ -401,7 +405,7 @@ func (r *run) onDecision(d netfilter.Decision) {
 			rule += " (" + why + ")"
 		}
 	}
-	r.report(Event{Time: d.Time, Kind: KindNetwork, Op: d.Protocol, Target: target, Decision: decision, Rule: rule})
+	r.report(trace.Event{Time: d.Time, Kind: trace.KindNetwork, Op: trace.Op(d.Protocol), Target: target, Decision: decision, Rule: rule})
 }
 
 // inspectRequest looks for the audit's canaries in a plain HTTP request.
@@ -420,7 +424,7 @@ func (r *run) inspectRequest(req *http.Request, body []byte) {
 			where = append(where, "body")
 		}
 		if len(where) > 0 {
-			r.report(Event{Time: time.Now(), Kind: KindNetwork, Op: "exfil", Target: req.URL.Host, Decision: DecisionAllow,
+			r.report(trace.Event{Time: time.Now(), Kind: trace.KindNetwork, Op: trace.OpExfil, Target: req.URL.Host, Decision: trace.DecisionAllow,
 				Rule: "canary " + name + " in the request " + strings.Join(where, " and ")})
 		}
 	}
@@ -430,35 +434,35 @@ func (r *run) inspectRequest(req *http.Request, body []byte) {
 // unix-socket violations (the supervisor has already refused the socket).
 func (r *run) observe(a sandbox.Attempt) {
 	for _, v := range sandbox.Judge(r.mounts, a, r.watch) {
-		decision := DecisionDeny
+		decision := trace.DecisionDeny
 		if v.Allowed {
-			decision = DecisionAllow
+			decision = trace.DecisionAllow
 		}
-		r.report(Event{Time: a.Time, Kind: v.Kind, Op: v.Op, Target: v.Target, Decision: decision, Rule: v.Rule})
+		r.report(trace.Event{Time: a.Time, Kind: trace.Kind(v.Kind), Op: trace.Op(v.Op), Target: v.Target, Decision: decision, Rule: v.Rule})
 	}
 }
 
 // report attributes an event to the MCP requests in flight, writes it to
 // the trace, and shows it on stderr: one line per target at most every few
 // seconds, so it reaches the MCP client's server log without flooding it.
-func (r *run) report(e Event) {
+func (r *run) report(e trace.Event) {
 	if e.InFlight == nil {
 		for _, c := range r.inflight.at(e.Time) {
-			e.InFlight = append(e.InFlight, CallRef{ID: json.RawMessage(c.id), Method: c.method, Tool: c.tool, ArgNames: c.argNames, ArgDigest: c.argDigest})
+			e.InFlight = append(e.InFlight, trace.CallRef{ID: json.RawMessage(c.id), Method: c.method, Tool: c.tool, ArgNames: c.argNames, ArgDigest: c.argDigest})
 		}
 	}
-	if !r.tracer.Record(e) {
+	if !r.tracer.Add(e) {
 		return // ignoreViolations
 	}
-	suppressed, ok := r.denials.allow(e.Kind + " " + e.Target)
+	suppressed, ok := r.denials.allow(string(e.Kind) + " " + e.Target)
 	if !ok {
 		return
 	}
 	verb := "denied"
 	switch e.Decision {
-	case DecisionWouldDeny:
+	case trace.DecisionWouldDeny:
 		verb = "would deny (allowed in learn mode)"
-	case DecisionAllow:
+	case trace.DecisionAllow:
 		return // audit observations: in the trace, not on stderr
 	}
 	var calls []string

@@ -11,6 +11,8 @@ import (
 	"github.com/srt-mcp/srt-mcp/sandbox"
 
 	"github.com/srt-mcp/srt-mcp/internal/jsonrpc"
+
+	"github.com/srt-mcp/srt-mcp/internal/trace"
 )
 
 // Limits of what the gates hold back.
@@ -34,13 +36,13 @@ func (t *toolGuard) active() bool {
 }
 
 // callAllowed decides a tools/call; op names the kind of refusal.
-func (t *toolGuard) callAllowed(tool string) (ok bool, op, why string) {
+func (t *toolGuard) callAllowed(tool string) (ok bool, op trace.Op, why string) {
 	if allowed, rule := t.mcp.ToolAllowed(tool); !allowed {
-		return false, "call-denied", rule
+		return false, trace.OpCallDenied, rule
 	}
 	if t.pins != nil {
 		if why, blocked := t.pins.callBlocked(tool); blocked {
-			return false, "call-blocked", why
+			return false, trace.OpCallBlocked, why
 		}
 	}
 	return true, "", ""
@@ -95,7 +97,7 @@ func (r *run) serverGate() *gate {
 				if m, reqID, loose := r.inflight.looseMatch(envs[0].ID); loose && heldMethod(m) {
 					why := fmt.Sprintf("its id %s is not the id %s of the %s request, though a client could take it for that", envs[0].ID, reqID, m)
 					r.inflight.remove(reqID)
-					r.report(Event{Time: time.Now(), Kind: KindTool, Op: "response-refused", Target: m, Decision: DecisionDeny, Rule: why})
+					r.report(trace.Event{Time: time.Now(), Kind: trace.KindTool, Op: trace.OpResponseRefused, Target: m, Decision: trace.DecisionDeny, Rule: why})
 					reply := jsonrpc.ErrorReply(reqID, jsonrpc.CodeResponseRefused, "srt-mcp refused the server's "+m+" response: "+why, nil)
 					if v == drop {
 						r.out.inject(reply)
@@ -119,7 +121,7 @@ func (r *run) serverGate() *gate {
 				why = strictResponse(msg, method)
 			}
 			if why != "" {
-				r.report(Event{Time: time.Now(), Kind: KindTool, Op: "response-refused", Target: method, Decision: DecisionDeny, Rule: why})
+				r.report(trace.Event{Time: time.Now(), Kind: trace.KindTool, Op: trace.OpResponseRefused, Target: method, Decision: trace.DecisionDeny, Rule: why})
 				reply := jsonrpc.ErrorReply(id, jsonrpc.CodeResponseRefused, "srt-mcp refused the server's "+method+" response: "+why, nil)
 				if v == drop {
 					r.out.inject(reply)

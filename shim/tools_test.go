@@ -11,7 +11,8 @@ import (
 	"github.com/mark3labs/mcp-go/client"
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/srt-mcp/srt-mcp/internal/testbin"
-	"github.com/srt-mcp/srt-mcp/shim"
+
+	"github.com/srt-mcp/srt-mcp/internal/trace"
 )
 
 func toolNames(t *testing.T, c *client.Client) []string {
@@ -72,11 +73,11 @@ func TestToolPolicyFiltersListsAndRefusesCalls(t *testing.T) {
 		t.Error("call to a denied, newly added tool went through")
 	}
 	c.Close()
-	recs, _, _ := shim.ReadTraces(filepath.Join(w.root, "traces"), "")
+	recs, _, _ := trace.Read(filepath.Join(w.root, "traces"), "")
 	var toolEvents []string
 	for _, r := range recs {
-		if r.Kind == shim.KindTool {
-			toolEvents = append(toolEvents, r.Op+" "+r.Target+" "+r.Rule)
+		if r.Kind == trace.KindTool {
+			toolEvents = append(toolEvents, string(r.Op)+" "+r.Target+" "+r.Rule)
 		}
 	}
 	want := "call-denied write_file mcp.tools.deny: write_*|call-denied added_bad_tool mcp.tools.deny: added_bad*"

@@ -11,7 +11,8 @@ import (
 	"testing"
 
 	"github.com/srt-mcp/srt-mcp/internal/testbin"
-	"github.com/srt-mcp/srt-mcp/shim"
+
+	"github.com/srt-mcp/srt-mcp/internal/trace"
 )
 
 // callTool sends one tools/call with the given id and waits for its reply,
@@ -27,7 +28,7 @@ func callTool(t *testing.T, r *rawShim, id, tool string, args map[string]any) {
 
 // traceSession runs the probe under srt-mcp with a trace directory and
 // returns the records written, after the server has exited.
-func traceSession(t *testing.T, w *world, extra []string, calls func(r *rawShim)) ([]shim.Record, string, string) {
+func traceSession(t *testing.T, w *world, extra []string, calls func(r *rawShim)) ([]trace.Record, string, string) {
 	t.Helper()
 	testbin.RequireBwrap(t)
 	dir := filepath.Join(w.root, "traces")
@@ -39,7 +40,7 @@ func traceSession(t *testing.T, w *world, extra []string, calls func(r *rawShim)
 	if code := r.exitCode(t); code != 0 {
 		t.Fatalf("exit %d: %s", code, r.stderr.String())
 	}
-	recs, bad, err := shim.ReadTraces(dir, "")
+	recs, bad, err := trace.Read(dir, "")
 	if err != nil || bad != 0 {
 		t.Fatalf("reading traces: %v (%d bad lines)", err, bad)
 	}
@@ -47,7 +48,7 @@ func traceSession(t *testing.T, w *world, extra []string, calls func(r *rawShim)
 }
 
 // brief is the part of a record a test pins down.
-func brief(r shim.Record) string {
+func brief(r trace.Record) string {
 	var ids []string
 	for _, c := range r.MCP.InFlight {
 		ids = append(ids, fmt.Sprintf("%s %s %s %v", c.ID, c.Method, c.Tool, c.ArgNames))
@@ -149,7 +150,7 @@ func TestLearnMode(t *testing.T) {
 	_ = body
 	counts := map[string]int{}
 	for _, r := range recs {
-		counts[r.Kind+" "+r.Decision+" "+r.Target]++
+		counts[string(r.Kind)+" "+string(r.Decision)+" "+r.Target]++
 	}
 	wantCounts := map[string]int{
 		"network would-deny localhost:" + port(h.web):     3,
@@ -181,7 +182,7 @@ func TestLearnMode(t *testing.T) {
 		Servers []struct {
 			Server      string
 			Events      int
-			Suggestions []shim.Suggestion
+			Suggestions []trace.Suggestion
 			Patch       map[string]map[string]any
 		}
 	}

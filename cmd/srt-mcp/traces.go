@@ -8,7 +8,8 @@ import (
 
 	"github.com/srt-mcp/srt-mcp/internal/safetext"
 	"github.com/srt-mcp/srt-mcp/sandbox"
-	"github.com/srt-mcp/srt-mcp/shim"
+
+	"github.com/srt-mcp/srt-mcp/internal/trace"
 )
 
 const tracesUsage = `Usage: srt-mcp traces [--trace-dir DIR] [--server NAME] [--suggest] [--min-count N] [--json]
@@ -21,7 +22,7 @@ at least --min-count times, with the evidence. It never edits settings.
 func runTraces(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("traces", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	dir := fs.String("trace-dir", shim.DefaultTraceDir(), "")
+	dir := fs.String("trace-dir", trace.DefaultDir(), "")
 	server := fs.String("server", "", "")
 	suggest := fs.Bool("suggest", false, "")
 	minCount := fs.Int("min-count", 3, "")
@@ -33,7 +34,7 @@ func runTraces(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "srt-mcp traces: %v\n%s", err, tracesUsage)
 		return sandbox.ExitUsage
 	}
-	records, bad, err := shim.ReadTraces(*dir, *server)
+	records, bad, err := trace.Read(*dir, *server)
 	if err != nil {
 		fmt.Fprintf(stderr, "srt-mcp traces: %v\n", err)
 		return 1
@@ -41,22 +42,22 @@ func runTraces(args []string, stdout, stderr io.Writer) int {
 	if bad > 0 {
 		fmt.Fprintf(stderr, "srt-mcp traces: skipped %d malformed lines\n", bad)
 	}
-	sums := shim.Summarize(records)
-	var sugs map[string][]shim.Suggestion
+	sums := trace.Summarize(records)
+	var sugs map[string][]trace.Suggestion
 	if *suggest {
-		sugs = map[string][]shim.Suggestion{}
+		sugs = map[string][]trace.Suggestion{}
 		for _, s := range sums {
-			sugs[s.Server] = shim.Suggest(s, *minCount)
+			sugs[s.Server] = trace.Suggest(s, *minCount)
 		}
 	}
 	if !*asJSON {
-		shim.WriteSummaries(stdout, sums, sugs, *minCount)
+		trace.WriteSummaries(stdout, sums, sugs, *minCount)
 		return 0
 	}
 	type serverOut struct {
-		shim.Summary
-		Suggestions []shim.Suggestion `json:"suggestions,omitempty"`
-		Patch       map[string]any    `json:"patch,omitempty"`
+		trace.Summary
+		Suggestions []trace.Suggestion `json:"suggestions,omitempty"`
+		Patch       map[string]any     `json:"patch,omitempty"`
 	}
 	out := struct {
 		Servers []serverOut `json:"servers"`
@@ -65,7 +66,7 @@ func runTraces(args []string, stdout, stderr io.Writer) int {
 		o := serverOut{Summary: s}
 		if sugs != nil {
 			o.Suggestions = sugs[s.Server]
-			o.Patch = shim.Patch(o.Suggestions)
+			o.Patch = trace.Patch(o.Suggestions)
 		}
 		out.Servers = append(out.Servers, o)
 	}

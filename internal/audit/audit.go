@@ -26,7 +26,8 @@ import (
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/srt-mcp/srt-mcp/configs"
 	"github.com/srt-mcp/srt-mcp/sandbox"
-	"github.com/srt-mcp/srt-mcp/shim"
+
+	"github.com/srt-mcp/srt-mcp/internal/trace"
 )
 
 // Call is one sample tool call.
@@ -82,12 +83,12 @@ type CallResult struct {
 
 // Observation is one thing the server did, with the calls in flight.
 type Observation struct {
-	Target   string   `json:"target"`
-	Op       string   `json:"op"`
-	Decision string   `json:"decision"`
-	Rule     string   `json:"rule"`
-	Count    int      `json:"count"`
-	Calls    []string `json:"calls"`
+	Target   string         `json:"target"`
+	Op       trace.Op       `json:"op"`
+	Decision trace.Decision `json:"decision"`
+	Rule     string         `json:"rule"`
+	Count    int            `json:"count"`
+	Calls    []string       `json:"calls"`
 }
 
 // HiddenFinding is a tool description that seems to address the model.
@@ -212,7 +213,7 @@ func Run(opt Options) (*Report, error) {
 	}
 	c.Close()
 
-	recs, _, err := shim.ReadTraces(traceDir, "")
+	recs, _, err := trace.Read(traceDir, "")
 	if err != nil {
 		return nil, err
 	}
@@ -289,13 +290,19 @@ func (h rootsHandler) ListRoots(ctx context.Context, req mcp.ListRootsRequest) (
 	return &mcp.ListRootsResult{Roots: []mcp.Root{{URI: "file://" + h.dir, Name: "workspace"}}}, nil
 }
 
-func (r *Report) fromTrace(recs []shim.Record, work string) {
-	type key struct{ kind, op, target, decision, rule string }
+func (r *Report) fromTrace(recs []trace.Record, work string) {
+	type key struct {
+		kind     trace.Kind
+		op       trace.Op
+		target   string
+		decision trace.Decision
+		rule     string
+	}
 	groups := map[key]*Observation{}
 	var order []key
 	procs := map[string]bool{}
 	for _, rec := range recs {
-		if rec.Kind == shim.KindProcess {
+		if rec.Kind == trace.KindProcess {
 			if !procs[rec.Target] {
 				procs[rec.Target] = true
 				r.Processes = append(r.Processes, rec.Target)
@@ -320,15 +327,15 @@ func (r *Report) fromTrace(recs []shim.Record, work string) {
 	for _, k := range order {
 		o := *groups[k]
 		switch {
-		case k.kind == shim.KindNetwork && k.op == "exfil":
+		case k.kind == trace.KindNetwork && k.op == trace.OpExfil:
 			r.Egress = append(r.Egress, o)
-		case k.kind == shim.KindNetwork:
+		case k.kind == trace.KindNetwork:
 			r.Network = append(r.Network, o)
-		case k.kind == shim.KindFSWrite && !under(o.Target, work):
+		case k.kind == trace.KindFSWrite && !under(o.Target, work):
 			r.Writes = append(r.Writes, o)
-		case k.kind == shim.KindFSRead:
+		case k.kind == trace.KindFSRead:
 			r.DecoyReads = append(r.DecoyReads, o)
-		case k.kind == shim.KindUnixSocket:
+		case k.kind == trace.KindUnixSocket:
 			r.UnixSockets = append(r.UnixSockets, o)
 		}
 	}
@@ -382,7 +389,7 @@ func scanDescriptions(tools []Tool, instructions string) []HiddenFinding {
 func (r *Report) findings() {
 	for _, o := range r.DecoyReads {
 		what := "read decoy"
-		if o.Decision == shim.DecisionDeny {
+		if o.Decision == trace.DecisionDeny {
 			what = "tried to read protected"
 		}
 		r.Findings = append(r.Findings, fmt.Sprintf("%s %s%s", what, o.Target, during(o.Calls)))
@@ -419,7 +426,7 @@ func leastPrivilege(base map[string]any, r *Report) map[string]any {
 	}
 	var domains []string
 	for _, o := range r.Network {
-		if o.Decision == shim.DecisionDeny {
+		if o.Decision == trace.DecisionDeny {
 			continue // refused for real (a non-public address, a failed lookup)
 		}
 		host, port, err := net.SplitHostPort(o.Target)
