@@ -27,6 +27,8 @@ import (
 	"github.com/srt-mcp/srt-mcp/internal/trace"
 
 	"github.com/srt-mcp/srt-mcp/internal/statedir"
+
+	"github.com/srt-mcp/srt-mcp/internal/pins"
 )
 
 // DefaultGrace is how long the server gets after its stdin closes, and again
@@ -192,9 +194,9 @@ func Run(opt Options) int {
 	defer r.tracer.Close()
 	r.tools = &toolGuard{mcp: opt.Policy.MCP}
 	if opt.Policy.MCP.PinEnabled() {
-		r.tools.pins = newPins(PinsDir(), opt.Policy.Digest, r.report)
+		r.tools.pins = pins.NewSession(pins.DefaultDir(), opt.Policy.Digest, r.report)
 		if opt.Name != "" {
-			r.tools.pins.setServer(opt.Name)
+			r.tools.pins.SetServer(opt.Name)
 		}
 	}
 	if opt.Learn {
@@ -370,7 +372,7 @@ func (r *run) fromServer(e *jsonrpc.Envelope) {
 		if e.ServerName != "" && e.HasResult {
 			r.tracer.SetServer(e.ServerName)
 			if r.tools.pins != nil {
-				r.tools.pins.setServer(r.serverName())
+				r.tools.pins.SetServer(r.serverName())
 			}
 		}
 		r.inflight.remove(e.ID)

@@ -13,6 +13,8 @@ import (
 	"github.com/srt-mcp/srt-mcp/internal/jsonrpc"
 
 	"github.com/srt-mcp/srt-mcp/internal/trace"
+
+	"github.com/srt-mcp/srt-mcp/internal/pins"
 )
 
 // Limits of what the gates hold back.
@@ -28,7 +30,7 @@ const (
 // toolGuard applies mcp.tools and the tool pins.
 type toolGuard struct {
 	mcp  sandbox.MCPSettings
-	pins *pins // nil when pinning is off
+	pins *pins.Session // nil when pinning is off
 }
 
 func (t *toolGuard) active() bool {
@@ -41,7 +43,7 @@ func (t *toolGuard) callAllowed(tool string) (ok bool, op trace.Op, why string) 
 		return false, trace.OpCallDenied, rule
 	}
 	if t.pins != nil {
-		if why, blocked := t.pins.callBlocked(tool); blocked {
+		if why, blocked := t.pins.CallBlocked(tool); blocked {
 			return false, trace.OpCallBlocked, why
 		}
 	}
@@ -252,11 +254,11 @@ func (r *run) filterToolsList(msg []byte) ([]byte, bool) {
 	if json.Unmarshal(result["tools"], &tools) != nil {
 		return nil, false
 	}
-	defs := map[string]ToolDef{}
+	defs := map[string]pins.ToolDef{}
 	kept := tools[:0:0]
 	removed := 0
 	for _, raw := range tools {
-		name, def, ok := toolDef(raw)
+		name, def, ok := pins.ParseTool(raw)
 		if ok {
 			defs[name] = def
 		}
@@ -267,8 +269,8 @@ func (r *run) filterToolsList(msg []byte) ([]byte, bool) {
 		kept = append(kept, raw)
 	}
 	if r.tools.pins != nil {
-		r.tools.pins.setServer(r.serverName())
-		r.tools.pins.observeTools(defs)
+		r.tools.pins.SetServer(r.serverName())
+		r.tools.pins.ObserveTools(defs)
 	}
 	if removed == 0 {
 		return nil, false
@@ -292,7 +294,7 @@ func (r *run) observeInstructions(msg []byte) {
 		} `json:"result"`
 	}
 	if json.Unmarshal(bytes.TrimSpace(msg), &m) == nil {
-		r.tools.pins.setServer(r.serverName())
-		r.tools.pins.observeInstructions(m.Result.Instructions)
+		r.tools.pins.SetServer(r.serverName())
+		r.tools.pins.ObserveInstructions(m.Result.Instructions)
 	}
 }

@@ -7,7 +7,8 @@ import (
 
 	"github.com/srt-mcp/srt-mcp/internal/safetext"
 	"github.com/srt-mcp/srt-mcp/sandbox"
-	"github.com/srt-mcp/srt-mcp/shim"
+
+	"github.com/srt-mcp/srt-mcp/internal/pins"
 )
 
 const pinsUsage = `Usage: srt-mcp pins show SERVER | srt-mcp pins accept SERVER
@@ -23,9 +24,9 @@ func runPins(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stderr, pinsUsage)
 		return sandbox.ExitUsage
 	}
-	dir, server := shim.PinsDir(), args[1]
+	dir, server := pins.DefaultDir(), args[1]
 	if args[0] == "accept" {
-		before, err := shim.LoadPins(dir, server)
+		before, err := pins.Load(dir, server)
 		if err != nil {
 			fmt.Fprintln(stderr, "srt-mcp pins:", err)
 			return 1
@@ -34,14 +35,14 @@ func runPins(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stdout, "%s: nothing pending; the accepted pins stay\n", safetext.Line(server))
 			return 0
 		}
-		if _, err := shim.AcceptPins(dir, server); err != nil {
+		if _, err := pins.Accept(dir, server); err != nil {
 			fmt.Fprintln(stderr, "srt-mcp pins:", err)
 			return 1
 		}
 		fmt.Fprintf(stdout, "%s: accepted the pending tool definitions and policy\n", safetext.Line(server))
 		return 0
 	}
-	p, err := shim.LoadPins(dir, server)
+	p, err := pins.Load(dir, server)
 	if err != nil || p == nil {
 		if err == nil {
 			err = fmt.Errorf("no pins recorded for %q", server)
@@ -52,7 +53,7 @@ func runPins(args []string, stdout, stderr io.Writer) int {
 	// Server and tool names, descriptions and schemas are the server's
 	// words: escaped, so they can neither add lines nor drive a terminal.
 	fmt.Fprintf(stdout, "%s (updated %s)\n", safetext.Line(p.Server), safetext.Line(p.Updated))
-	names := func(m map[string]shim.ToolDef) []string {
+	names := func(m map[string]pins.ToolDef) []string {
 		var out []string
 		for n := range m {
 			out = append(out, n)
@@ -82,9 +83,9 @@ func runPins(args []string, stdout, stderr io.Writer) int {
 		old, known := p.Accepted.Tools[n]
 		switch {
 		case !known:
-			fmt.Fprintf(stdout, "  new tool %s:\n%s", safetext.Line(n), safetext.Lines(shim.ToolDiff(n, shim.ToolDef{}, cur, false)))
+			fmt.Fprintf(stdout, "  new tool %s:\n%s", safetext.Line(n), safetext.Lines(pins.ToolDiff(n, pins.ToolDef{}, cur, false)))
 		case old.Digest != cur.Digest:
-			fmt.Fprintf(stdout, "  changed tool %s:\n%s", safetext.Line(n), safetext.Lines(shim.ToolDiff(n, old, cur, true)))
+			fmt.Fprintf(stdout, "  changed tool %s:\n%s", safetext.Line(n), safetext.Lines(pins.ToolDiff(n, old, cur, true)))
 		}
 	}
 	return 0

@@ -186,14 +186,10 @@ func Run(opt Options) (*Report, error) {
 		return nil, fmt.Errorf("initialize: %w\n%s", err, lastLines(stderr.String(), 15))
 	}
 	rep.Server, rep.Version, rep.ProtocolVersion, rep.Instructions = init.ServerInfo.Name, init.ServerInfo.Version, init.ProtocolVersion, init.Instructions
-	if tools, err := c.ListTools(ctx, mcp.ListToolsRequest{}); err == nil {
-		for _, t := range tools.Tools {
-			raw, _ := json.Marshal(t)
-			var def struct{ InputSchema any }
-			json.Unmarshal(raw, &def)
-			rep.Tools = append(rep.Tools, Tool{Name: t.Name, Description: t.Description,
-				Digest: digest(map[string]any{"name": t.Name, "description": t.Description, "inputSchema": def.InputSchema})})
-		}
+	// A failed tools/list leaves the report without tools rather than
+	// failing the audit.
+	if tools, err := listTools(ctx, c.GetTransport()); err == nil {
+		rep.Tools = tools
 	}
 	if res, err := c.ListResources(ctx, mcp.ListResourcesRequest{}); err == nil {
 		rep.Resources = len(res.Resources)
@@ -465,11 +461,6 @@ func leastPrivilege(base map[string]any, r *Report) map[string]any {
 	fsm["allowWrite"] = []string{"."}
 	policy["filesystem"] = fsm
 	return policy
-}
-
-func digest(v any) string {
-	b, _ := json.Marshal(v)
-	return shimDigest(b)
 }
 
 func lastLines(s string, n int) string {
