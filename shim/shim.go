@@ -5,7 +5,6 @@
 package shim
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -57,18 +56,9 @@ type Options struct {
 	// NoObserve turns off the seccomp supervisor that reports filesystem
 	// and unix-socket violations. Enforcement is the same either way.
 	NoObserve bool
-	// Audit, when set, records observations beyond violations for
-	// srt-mcp audit.
-	Audit *AuditOptions
-}
-
-// AuditOptions asks the run to record what srt-mcp audit reports.
-type AuditOptions struct {
-	// Canaries maps a decoy's name to its unique value; any request that
-	// carries one (host name, URL, header, plain body) is recorded.
-	Canaries map[string]string
-	// Decoys are files whose reads are recorded.
-	Decoys []string
+	// Observer, when set, records observations beyond violations (srt-mcp
+	// audit sets one).
+	Observer Observer
 }
 
 // Run starts the server sandboxed and relays until it exits. It returns the
@@ -185,11 +175,11 @@ func Run(opt Options) int {
 		}, stderr),
 		mounts:   proc.Mounts,
 		fallback: filepath.Base(opt.Argv[0]),
-		audit:    opt.Audit,
+		observer: opt.Observer,
 		reasons:  opt.Policy.Network.DeniedDomainReasons,
 	}
-	if opt.Audit != nil {
-		r.watch = sandbox.Watch{Decoys: opt.Audit.Decoys, Exec: true}
+	if opt.Observer != nil {
+		r.watch = opt.Observer.Watch()
 	}
 	defer r.tracer.Close()
 	r.tools = &toolGuard{mcp: opt.Policy.MCP}
@@ -213,7 +203,7 @@ func Run(opt Options) int {
 			return // the sandbox failed before that; Ready reports why
 		}
 		p := &netfilter.Proxies{Guard: &netfilter.Guard{Policy: netPolicy, Learn: opt.Learn}, OnDecision: r.onDecision, Secret: h.Secret}
-		if opt.Audit != nil {
+		if opt.Observer != nil {
 			p.Inspect = r.inspectRequest
 		}
 		p.Serve(h.HTTP, h.SOCKS)
@@ -326,7 +316,7 @@ type run struct {
 	mounts   []sandbox.Mount
 	tools    *toolGuard
 	fallback string // the command's base name, when the server gives none
-	audit    *AuditOptions
+	observer Observer
 	watch    sandbox.Watch
 	reasons  map[string]string // network.deniedDomainReasons
 
@@ -382,20 +372,15 @@ func (r *run) fromServer(e *jsonrpc.Envelope) {
 // onDecision records network denials, and in learn mode the destinations
 // that would have been denied.
 func (r *run) onDecision(d netfilter.Decision) {
-	target := fmt.Sprintf("%s:%d", d.Host, d.Port)
-	if r.audit != nil {
-		for name, value := range r.audit.Canaries {
-			if strings.Contains(strings.ToLower(d.Host), strings.ToLower(value)) {
-				r.report(trace.Event{Time: d.Time, Kind: trace.KindNetwork, Op: trace.OpExfil, Target: target, Decision: trace.DecisionAllow, Rule: "canary " + name + " in the host name"})
-			}
+	if r.observer != nil {
+		for _, e := range r.observer.Connection(d) {
+			r.report(e)
 		}
 	}
 	if d.Allowed && !d.WouldDeny {
-		if r.audit != nil {
-			r.report(trace.Event{Time: d.Time, Kind: trace.KindNetwork, Op: trace.Op(d.Protocol), Target: target, Decision: trace.DecisionAllow, Rule: d.Rule})
-		}
 		return
 	}
+	target := fmt.Sprintf("%s:%d", d.Host, d.Port)
 	decision := trace.DecisionDeny
 	if d.WouldDeny {
 		decision = trace.DecisionWouldDeny
@@ -410,25 +395,10 @@ func (r *run) onDecision(d netfilter.Decision) {
 	r.report(trace.Event{Time: d.Time, Kind: trace.KindNetwork, Op: trace.Op(d.Protocol), Target: target, Decision: decision, Rule: rule})
 }
 
-// inspectRequest looks for the audit's canaries in a plain HTTP request.
+// inspectRequest hands a plain HTTP request to the Observer.
 func (r *run) inspectRequest(req *http.Request, body []byte) {
-	var headers strings.Builder
-	req.Header.Write(&headers)
-	for name, value := range r.audit.Canaries {
-		var where []string
-		if strings.Contains(req.URL.String(), value) {
-			where = append(where, "URL")
-		}
-		if strings.Contains(headers.String(), value) {
-			where = append(where, "headers")
-		}
-		if bytes.Contains(body, []byte(value)) {
-			where = append(where, "body")
-		}
-		if len(where) > 0 {
-			r.report(trace.Event{Time: time.Now(), Kind: trace.KindNetwork, Op: trace.OpExfil, Target: req.URL.Host, Decision: trace.DecisionAllow,
-				Rule: "canary " + name + " in the request " + strings.Join(where, " and ")})
-		}
+	for _, e := range r.observer.Request(req, body) {
+		r.report(e)
 	}
 }
 

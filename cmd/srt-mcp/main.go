@@ -17,6 +17,8 @@ import (
 	"github.com/srt-mcp/srt-mcp/netfilter"
 	"github.com/srt-mcp/srt-mcp/sandbox"
 	"github.com/srt-mcp/srt-mcp/shim"
+
+	"github.com/srt-mcp/srt-mcp/internal/audit"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -115,10 +117,10 @@ func run(args []string, stdin, stdout, stderr *os.File) int {
 	learn := fs.Bool("learn", false, "")
 	observe := fs.Bool("observe", true, "")
 	// Hidden: set by srt-mcp audit for the run it observes.
-	var auditOpt *shim.AuditOptions
-	auditFlags := func() *shim.AuditOptions {
+	var auditOpt *audit.Observer
+	auditFlags := func() *audit.Observer {
 		if auditOpt == nil {
-			auditOpt = &shim.AuditOptions{Canaries: map[string]string{}}
+			auditOpt = &audit.Observer{Canaries: map[string]string{}}
 		}
 		return auditOpt
 	}
@@ -157,6 +159,10 @@ func run(args []string, stdin, stdout, stderr *os.File) int {
 		code := sandbox.ExitUsage
 		return shim.FailClosed(stdin, stdout, stderr, err, code)
 	}
+	var observer shim.Observer // nil unless the audit flags made one (never a nil *audit.Observer)
+	if auditOpt != nil {
+		observer = auditOpt
+	}
 	return shim.Run(shim.Options{
 		Policy: policy,
 		Argv:   argv,
@@ -171,7 +177,7 @@ func run(args []string, stdin, stdout, stderr *os.File) int {
 		Name:      *name,
 		Learn:     *learn,
 		NoObserve: !*observe,
-		Audit:     auditOpt,
+		Observer:  observer,
 	})
 }
 
