@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"hash"
 	"io/fs"
 	"os"
@@ -15,20 +16,29 @@ import (
 
 // digestKey returns the per-user key that argument digests are keyed with,
 // creating it on first use. With a key, a digest of a short secret cannot be
-// reversed by hashing guesses.
-func digestKey() func() hash.Hash {
+// reversed by hashing guesses. When the key can be neither read nor saved,
+// it returns a key for this run only (digests are then comparable within
+// the run, not across runs) and the reason.
+func digestKey() (func() hash.Hash, error) {
 	path := filepath.Join(statedir.Path(), "digest.key")
 	key, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) || err == nil && len(key) != 32 {
+	switch {
+	case err == nil && len(key) == 32:
+	case err == nil || errors.Is(err, fs.ErrNotExist):
 		key = make([]byte, 32)
 		rand.Read(key)
-		if os.MkdirAll(filepath.Dir(path), 0o700) == nil {
+		err = os.MkdirAll(filepath.Dir(path), 0o700)
+		if err == nil {
 			// A racing writer may win; either key works for this run.
-			_ = os.WriteFile(path, key, 0o600)
+			err = os.WriteFile(path, key, 0o600)
 		}
-	} else if err != nil {
+	default:
 		key = make([]byte, 32)
-		rand.Read(key) // unreadable: digests are comparable within this run only
+		rand.Read(key)
 	}
-	return func() hash.Hash { return hmac.New(sha256.New, key) }
+	newHash := func() hash.Hash { return hmac.New(sha256.New, key) }
+	if err != nil {
+		return newHash, fmt.Errorf("argument digest key %s: %w", path, err)
+	}
+	return newHash, nil
 }

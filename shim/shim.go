@@ -81,9 +81,17 @@ func Run(opt Options) int {
 	// the mount plan hides it and keeps it read-only: a server with a
 	// writable home must not create it with forged pins or a known digest
 	// key. A --trace-dir elsewhere is protected the same way.
-	_ = os.MkdirAll(statedir.Path(), 0o700)
+	// A failure here is said, not fatal: the sandbox only narrows what
+	// srt-mcp's own uid can do, so where the host cannot create the
+	// directory (a read-only home, a file in the way) the server cannot
+	// either. Traces and pins then do not persist.
+	if err := os.MkdirAll(statedir.Path(), 0o700); err != nil {
+		fmt.Fprintf(stderr, "srt-mcp: note: cannot create the state directory: %v\n", err)
+	}
 	if opt.TraceDir != "" {
-		_ = os.MkdirAll(opt.TraceDir, 0o700)
+		if err := os.MkdirAll(opt.TraceDir, 0o700); err != nil {
+			fmt.Fprintf(stderr, "srt-mcp: note: cannot create the trace directory: %v\n", err)
+		}
 		opt.Policy.Protect(opt.TraceDir, "srt-mcp traces (--trace-dir)")
 	}
 	// Writable launcher caches become this server's own (see
@@ -328,7 +336,11 @@ type run struct {
 // requests as they pass. When the client closes its side, so does the shim.
 func (r *run) relayClient(serverIn io.WriteCloser, stdin io.Reader) {
 	sc := jsonrpc.NewScanner(r.fromClient)
-	sc.DigestArguments(digestKey())
+	newDigest, err := digestKey()
+	if err != nil {
+		fmt.Fprintf(r.stderr, "srt-mcp: note: %v; argument digests in traces are comparable within this run only\n", err)
+	}
+	sc.DigestArguments(newDigest)
 	w := &dropWriter{w: serverIn}
 	if r.tools.active() {
 		_ = r.gateClient(w, stdin, sc)
