@@ -10,7 +10,7 @@ test:
 
 # Run the benchmarks; compare runs with benchstat (see docs/performance.md)
 bench:
-    go test ./shim -run '^$' -bench . -benchtime 30x -count 8 | tee bench.txt
+    go test ./internal/e2e ./internal/jsonrpc -run '^$' -bench . -benchtime 30x -count 8 | tee bench.txt
 
 # Formatting, vet, and the macOS build
 lint:

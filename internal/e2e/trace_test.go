@@ -1,4 +1,4 @@
-package shim_test
+package e2e
 
 import (
 	"encoding/json"
@@ -33,7 +33,7 @@ func traceSession(t *testing.T, w *world, extra []string, calls func(r *rawShim)
 	testbin.RequireBwrap(t)
 	dir := filepath.Join(w.root, "traces")
 	args := append(append([]string{"--trace-dir", dir}, extra...), "--", testbin.Probe(t))
-	r := startRaw(t, w.project, w.env(), args...)
+	r := startRawShim(t, w.project, w.env(), args...)
 	initRaw(t, r)
 	calls(r)
 	r.stdin.Close()

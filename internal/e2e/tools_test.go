@@ -1,4 +1,4 @@
-package shim_test
+package e2e
 
 import (
 	"os"
@@ -60,10 +60,10 @@ func TestToolPolicyFiltersListsAndRefusesCalls(t *testing.T) {
 		t.Error("the denied call reached the server")
 	}
 	// After notifications/tools/list_changed the new list is filtered too.
-	if _, failed := call(t, c, "add_tool", map[string]any{"name": "added_bad_tool"}); failed {
+	if _, failed := toolText(t, c, "add_tool", map[string]any{"name": "added_bad_tool"}); failed {
 		t.Fatal("add_tool failed")
 	}
-	call(t, c, "add_tool", map[string]any{"name": "added_fine_tool"})
+	toolText(t, c, "add_tool", map[string]any{"name": "added_fine_tool"})
 	names = toolNames(t, c)
 	joined := strings.Join(names, " ")
 	if strings.Contains(joined, "added_bad_tool") || !strings.Contains(joined, "added_fine_tool") {
@@ -112,7 +112,7 @@ func TestToolPinLifecycle(t *testing.T) {
 	}
 	// First use: recorded and trusted.
 	c := session("")
-	if _, failed := call(t, c, "echo_len", map[string]any{"text": "abc"}); failed {
+	if _, failed := toolText(t, c, "echo_len", map[string]any{"text": "abc"}); failed {
 		t.Fatal("first use blocked")
 	}
 	c.Close()
@@ -122,7 +122,7 @@ func TestToolPinLifecycle(t *testing.T) {
 	}
 	// Unchanged: still fine.
 	c = session("")
-	if _, failed := call(t, c, "echo_len", map[string]any{"text": "abc"}); failed {
+	if _, failed := toolText(t, c, "echo_len", map[string]any{"text": "abc"}); failed {
 		t.Fatal("unchanged session blocked")
 	}
 	c.Close()
@@ -133,7 +133,7 @@ func TestToolPinLifecycle(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "tool definition changed since it was accepted") || !strings.Contains(err.Error(), "srt-mcp pins accept srt-mcp-probe") {
 		t.Errorf("changed tool: %v", err)
 	}
-	if _, failed := call(t, c, "env", nil); failed {
+	if _, failed := toolText(t, c, "env", nil); failed {
 		t.Error("an unchanged tool was blocked")
 	}
 	c.Close()
@@ -148,7 +148,7 @@ func TestToolPinLifecycle(t *testing.T) {
 		t.Errorf("pins accept: %s", out)
 	}
 	c = session("changed")
-	if _, failed := call(t, c, "echo_len", map[string]any{"text": "abc"}); failed {
+	if _, failed := toolText(t, c, "echo_len", map[string]any{"text": "abc"}); failed {
 		t.Error("accepted change still blocked")
 	}
 	c.Close()
@@ -161,7 +161,7 @@ func TestToolPinLifecycle(t *testing.T) {
 	c.Close()
 	srtMCP(t, w, "pins", "accept", "srt-mcp-probe")
 	c = session("changed", "--settings", s)
-	if _, failed := call(t, c, "env", nil); failed {
+	if _, failed := toolText(t, c, "env", nil); failed {
 		t.Error("blocked after accepting the policy change")
 	}
 }

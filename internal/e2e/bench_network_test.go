@@ -1,4 +1,4 @@
-package shim_test
+package e2e
 
 import (
 	"context"
