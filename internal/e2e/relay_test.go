@@ -288,17 +288,16 @@ func TestHostUnixSocketUnreachable(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ln.Close()
-	var mu sync.Mutex
-	accepted := 0
+	// Every connection the host socket accepts, in accept order, by its
+	// peer's address (the probe's are unnamed).
+	accepted := make(chan string, 16)
 	go func() {
 		for {
 			c, err := ln.Accept()
 			if err != nil {
 				return
 			}
-			mu.Lock()
-			accepted++
-			mu.Unlock()
+			accepted <- c.RemoteAddr().String()
 			c.Close()
 		}
 	}()
@@ -315,10 +314,26 @@ func TestHostUnixSocketUnreachable(t *testing.T) {
 	// find its tool pins asking for re-acceptance.
 	c2 := connect(t, w, "--settings", s, "--name", "probe-with-unix-sockets")
 	mustSucceed(t, c2, "connect with allowAllUnixSockets", "connect_unix", map[string]any{"path": sock})
-	mu.Lock()
-	defer mu.Unlock()
-	if accepted != 1 {
-		t.Errorf("host socket accepted %d connections, want exactly the allowed one", accepted)
+	// A connect returns once the connection is queued, and the queue is
+	// accepted in order: a sentinel connection from the host, queued after
+	// the probe's, is accepted after every connection the probe made. (The
+	// count used to be read straight after the call, racing the accept
+	// loop, which failed under load.)
+	sentinel := filepath.Join(w.root, "sentinel.sock")
+	sc, err := net.DialUnix("unix", &net.UnixAddr{Name: sentinel, Net: "unix"}, &net.UnixAddr{Name: sock, Net: "unix"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sc.Close()
+	n := 0
+	for peer := range accepted { // go test's -timeout bounds a hang here
+		if peer == sentinel {
+			break
+		}
+		n++
+	}
+	if n != 1 {
+		t.Errorf("host socket accepted %d connections, want exactly the allowed one", n)
 	}
 }
 
