@@ -20,7 +20,7 @@ import (
 // it returns a key for this run only (digests are then comparable within
 // the run, not across runs) and the reason.
 func digestKey() (func() hash.Hash, error) {
-	path := filepath.Join(statedir.Path(), "digest.key")
+	path := statedir.DigestKey()
 	key, err := os.ReadFile(path)
 	switch {
 	case err == nil && len(key) == 32:

@@ -168,7 +168,7 @@ func Run(opt Options) int {
 
 	traceDir := opt.TraceDir
 	if traceDir == "" {
-		traceDir = trace.DefaultDir()
+		traceDir = statedir.Traces()
 	}
 	command := strings.Join(opt.Argv, " ")
 	ignore := opt.Policy.IgnoreViolations
@@ -192,7 +192,7 @@ func Run(opt Options) int {
 	defer r.tracer.Close()
 	r.tools = &toolGuard{mcp: opt.Policy.MCP}
 	if opt.Policy.MCP.PinEnabled() {
-		r.tools.pins = pins.NewSession(pins.DefaultDir(), opt.Policy.Digest, r.report)
+		r.tools.pins = pins.NewSession(statedir.Pins(), opt.Policy.Digest, r.report)
 		if opt.Name != "" {
 			r.tools.pins.SetServer(opt.Name)
 		}

@@ -9,6 +9,8 @@ import (
 	"github.com/srt-mcp/srt-mcp/sandbox"
 
 	"github.com/srt-mcp/srt-mcp/internal/pins"
+
+	"github.com/srt-mcp/srt-mcp/internal/statedir"
 )
 
 const pinsUsage = `Usage: srt-mcp pins show SERVER | srt-mcp pins accept SERVER
@@ -24,7 +26,7 @@ func runPins(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stderr, pinsUsage)
 		return sandbox.ExitUsage
 	}
-	dir, server := pins.DefaultDir(), args[1]
+	dir, server := statedir.Pins(), args[1]
 	if args[0] == "accept" {
 		before, err := pins.Load(dir, server)
 		if err != nil {

@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/srt-mcp/srt-mcp/internal/pins"
+
+	"github.com/srt-mcp/srt-mcp/internal/statedir"
 )
 
 // TestPinsShowEscapes: tool names and descriptions in a pin file are the
@@ -26,7 +28,7 @@ func TestPinsShowEscapes(t *testing.T) {
 		Updated: "now",
 	}
 	data, _ := json.Marshal(f)
-	dir := pins.DefaultDir()
+	dir := statedir.Pins()
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		t.Fatal(err)
 	}

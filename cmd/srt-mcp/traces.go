@@ -10,6 +10,8 @@ import (
 	"github.com/srt-mcp/srt-mcp/sandbox"
 
 	"github.com/srt-mcp/srt-mcp/internal/trace"
+
+	"github.com/srt-mcp/srt-mcp/internal/statedir"
 )
 
 const tracesUsage = `Usage: srt-mcp traces [--trace-dir DIR] [--server NAME] [--suggest] [--min-count N] [--json]
@@ -22,7 +24,7 @@ at least --min-count times, with the evidence. It never edits settings.
 func runTraces(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("traces", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	dir := fs.String("trace-dir", trace.DefaultDir(), "")
+	dir := fs.String("trace-dir", statedir.Traces(), "")
 	server := fs.String("server", "", "")
 	suggest := fs.Bool("suggest", false, "")
 	minCount := fs.Int("min-count", 3, "")

@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/srt-mcp/srt-mcp/internal/statedir"
 	"github.com/srt-mcp/srt-mcp/internal/trace"
 )
 
@@ -37,10 +36,6 @@ type PinFile struct {
 	Pending  *PinSet `json:"pending,omitempty"`
 	Updated  string  `json:"updated"`
 }
-
-// DefaultDir is $XDG_STATE_HOME/srt-mcp/pins (or
-// ~/.local/state/srt-mcp/pins).
-func DefaultDir() string { return filepath.Join(statedir.Path(), "pins") }
 
 // Load reads a server's pin file (nil when there is none).
 func Load(dir, server string) (*PinFile, error) {

@@ -1,7 +1,9 @@
-// Package statedir names srt-mcp's per-user state directory (traces, tool
-// pins, the argument-digest key) in one place, so that what the shim
-// writes and what the policy protects (sandbox.StateDir) are the same
-// directory.
+// Package statedir names srt-mcp's per-user state directory and what is
+// in it (traces, tool pins, the argument-digest key) in one place, so that
+// what the shim writes and what the policy protects (sandbox.StateDir) are
+// the same directory. The packages that read and write those files
+// (internal/trace, internal/pins) take a directory and do not import this
+// one, so that they stay free of sandbox and sandbox can use their types.
 package statedir
 
 import (
@@ -22,3 +24,12 @@ func Path() string {
 	}
 	return sandbox.StateDir(home)
 }
+
+// Traces is the default trace directory: Path()/traces.
+func Traces() string { return filepath.Join(Path(), "traces") }
+
+// Pins is the tool pins directory: Path()/pins.
+func Pins() string { return filepath.Join(Path(), "pins") }
+
+// DigestKey is the file holding the key of the argument digests.
+func DigestKey() string { return filepath.Join(Path(), "digest.key") }

@@ -12,8 +12,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/srt-mcp/srt-mcp/internal/statedir"
 )
 
 // Event is one violation or observation as a producer reports it. The
@@ -202,10 +200,4 @@ func FileName(server string) string {
 		name = "server"
 	}
 	return name + ".jsonl"
-}
-
-// DefaultDir is $XDG_STATE_HOME/srt-mcp/traces, or
-// ~/.local/state/srt-mcp/traces.
-func DefaultDir() string {
-	return filepath.Join(statedir.Path(), "traces")
 }
