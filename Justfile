@@ -10,13 +10,14 @@ test:
 
 # Run the benchmarks; compare runs with benchstat (see docs/performance.md)
 bench:
-    go test ./shim -run '^$' -bench . -benchtime 30x -count 8 | tee bench.txt
+    go test ./internal/e2e ./internal/jsonrpc -run '^$' -bench . -benchtime 30x -count 8 | tee bench.txt
 
-# Formatting, vet, and the macOS build
+# Formatting, vet, and the macOS and Windows builds
 lint:
     test -z "$(gofmt -l $(git ls-files '*.go'))"
     go vet ./...
     GOOS=darwin GOARCH=arm64 go vet ./...
+    GOOS=windows GOARCH=amd64 go vet ./...
 
 # Sandbox a real MCP server and show what was blocked
 demo:

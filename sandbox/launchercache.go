@@ -10,7 +10,6 @@ import (
 	"runtime"
 	"sort"
 	"strings"
-	"syscall"
 )
 
 // Launcher caches (npx, uvx, pipx, yarn/pnpm/bun dlx, go run, and the
@@ -416,8 +415,8 @@ func mkdirOwned(root, dir string) (created bool, err error) {
 		if !st.IsDir() {
 			return false, fmt.Errorf("private launcher cache %s is not a directory (a symlink?); remove it and start again", cur)
 		}
-		if sys, ok := st.Sys().(*syscall.Stat_t); ok && int(sys.Uid) != os.Geteuid() {
-			return false, fmt.Errorf("private launcher cache %s belongs to uid %d, not to you; remove it and start again", cur, sys.Uid)
+		if uid, ok := fileOwner(st); ok && uid != os.Geteuid() {
+			return false, fmt.Errorf("private launcher cache %s belongs to uid %d, not to you; remove it and start again", cur, uid)
 		}
 	}
 	return created, nil

@@ -7,18 +7,18 @@ import (
 	"io"
 	"strings"
 	"time"
-)
 
-// CodeInvalidRequest is JSON-RPC's "Invalid Request": the shim's answer to
-// a client line that is not exactly one JSON-RPC message.
-const CodeInvalidRequest = -32600
+	"github.com/srt-mcp/srt-mcp/internal/jsonrpc"
+
+	"github.com/srt-mcp/srt-mcp/internal/trace"
+)
 
 // lineHoldLimit is how much of one client line the gate holds before it
 // must decide. A line up to this size reaches the server whole or not at
 // all. A longer line (a 64 MiB upload) is streamed once its method, and
 // for a tools/call its tool, are known and allowed; even then the server
 // gets only a prefix that is not a complete JSON value until the whole
-// line has been checked (Scanner.SafeLen), so a refusal found at its end
+// line has been checked (jsonrpc.Scanner.SafeLen), so a refusal found at its end
 // still leaves the server nothing it can act on.
 const lineHoldLimit = callDecisionLimit
 
@@ -26,16 +26,16 @@ const lineHoldLimit = callDecisionLimit
 //
 // The gate judges whole lines, never a prefix: a line is relayed only if it
 // is exactly one JSON value that every parser reads the same way
-// (LineInfo.Bad lists the rules) and json.Valid accepts, and if no
+// (jsonrpc.LineInfo.Bad lists the rules) and json.Valid accepts, and if no
 // tools/call in it is refused by the tool policy or the pins. A server that
 // parses a JSON stream, splits lines at a bare CR or NUL, skips a BOM or
 // matches keys case-insensitively therefore never sees a message the gate
 // did not. A refused line is answered with a JSON-RPC error for each
 // request id in it (or one with id null), and none of it is relayed.
 // Blank lines are dropped.
-func (r *run) gateClient(dst io.Writer, src io.Reader, sc *Scanner) error {
-	var envs []Envelope
-	sc.emit = func(e *Envelope) { envs = append(envs, *e) }
+func (r *run) gateClient(dst io.Writer, src io.Reader, sc *jsonrpc.Scanner) error {
+	var envs []jsonrpc.Envelope
+	sc.SwapEmit(func(e *jsonrpc.Envelope) { envs = append(envs, *e) })
 
 	const (
 		holding   = iota // held is the line so far
@@ -45,7 +45,8 @@ func (r *run) gateClient(dst io.Writer, src io.Reader, sc *Scanner) error {
 	mode := holding
 	var held []byte
 	sent := 0
-	var cutWhy, cutOp string
+	var cutWhy string
+	var cutOp trace.Op
 	write := func(p []byte) error {
 		if len(p) == 0 {
 			return nil
@@ -53,7 +54,7 @@ func (r *run) gateClient(dst io.Writer, src io.Reader, sc *Scanner) error {
 		_, err := dst.Write(p)
 		return err
 	}
-	cut := func(op, why string) error {
+	cut := func(op trace.Op, why string) error {
 		wasStreaming := mode == streaming
 		mode, cutOp, cutWhy = cutting, op, why
 		held = held[:0]
@@ -74,7 +75,7 @@ func (r *run) gateClient(dst io.Writer, src io.Reader, sc *Scanner) error {
 		case info.Blank:
 			return nil
 		}
-		op, why := "message-refused", ""
+		op, why := trace.OpMessageRefused, ""
 		switch {
 		case info.Bad:
 			why = info.Why
@@ -113,7 +114,7 @@ func (r *run) gateClient(dst io.Writer, src io.Reader, sc *Scanner) error {
 				continue
 			}
 			if mode == holding && len(held) > lineHoldLimit {
-				op, why := "message-refused", sc.why
+				op, why := trace.OpMessageRefused, sc.Why()
 				if !sc.LineBad() {
 					op, why = r.streamDecision(sc.Partial(), envs)
 				}
@@ -127,7 +128,7 @@ func (r *run) gateClient(dst io.Writer, src io.Reader, sc *Scanner) error {
 				continue
 			}
 			if sc.LineBad() {
-				if werr := cut("message-refused", sc.why); werr != nil {
+				if werr := cut(trace.OpMessageRefused, sc.Why()); werr != nil {
 					return werr
 				}
 				continue
@@ -163,13 +164,13 @@ func trimLine(line []byte) []byte {
 }
 
 // lineDecision applies the tool policy and the pins to a well-formed line.
-func (r *run) lineDecision(envs []Envelope) (op, why string) {
+func (r *run) lineDecision(envs []jsonrpc.Envelope) (op trace.Op, why string) {
 	for _, e := range envs {
 		if e.Method != "tools/call" {
 			continue
 		}
 		if e.Batch {
-			return "call-denied", "srt-mcp refuses tools/call inside a JSON-RPC batch while a tool policy or pins apply"
+			return trace.OpCallDenied, "srt-mcp refuses tools/call inside a JSON-RPC batch while a tool policy or pins apply"
 		}
 		if ok, op, why := r.tools.callAllowed(e.ToolName); !ok {
 			return op, why
@@ -185,16 +186,16 @@ func (r *run) lineDecision(envs []Envelope) (op, why string) {
 // is known and allowed. The whole line is decided again at its end, with
 // the last byte held back until then, so a method or name that appears
 // later cannot slip through.
-func (r *run) streamDecision(partial *Envelope, envs []Envelope) (op, why string) {
+func (r *run) streamDecision(partial *jsonrpc.Envelope, envs []jsonrpc.Envelope) (op trace.Op, why string) {
 	switch {
 	case partial == nil || partial.Batch || len(envs) > 0:
-		return "message-refused", "srt-mcp holds at most 1 MiB of a JSON-RPC batch while a tool policy or pins apply"
+		return trace.OpMessageRefused, "srt-mcp holds at most 1 MiB of a JSON-RPC batch while a tool policy or pins apply"
 	case partial.Method == "" && (partial.HasResult || partial.HasError):
 		return "", "" // a response
 	case partial.Method == "":
-		return "message-refused", "srt-mcp could not read the method within the first MiB of the message"
+		return trace.OpMessageRefused, "srt-mcp could not read the method within the first MiB of the message"
 	case partial.Method == "tools/call" && partial.ToolName == "":
-		return "message-refused", "srt-mcp could not read the tool name within the first MiB of the request"
+		return trace.OpMessageRefused, "srt-mcp could not read the tool name within the first MiB of the request"
 	case partial.Method == "tools/call":
 		if ok, op, why := r.tools.callAllowed(partial.ToolName); !ok {
 			return op, why
@@ -206,15 +207,15 @@ func (r *run) streamDecision(partial *Envelope, envs []Envelope) (op, why string
 // refuseLine answers a refused line: an error for each request id in it
 // (each id once), or, for a line refused as a whole with no id found, one
 // error with id null; and it reports the refusal.
-func (r *run) refuseLine(envs []Envelope, op, why string) {
-	code := CodeToolBlocked
-	if op == "message-refused" {
-		code = CodeInvalidRequest
+func (r *run) refuseLine(envs []jsonrpc.Envelope, op trace.Op, why string) {
+	code := jsonrpc.CodeToolBlocked
+	if op == trace.OpMessageRefused {
+		code = jsonrpc.CodeInvalidRequest
 	}
-	var refs []CallRef
+	var refs []trace.CallRef
 	answered := map[string]bool{}
 	for _, e := range envs {
-		refs = append(refs, CallRef{ID: json.RawMessage(e.ID), Method: e.Method, Tool: e.ToolName, ArgNames: e.ArgNames, ArgDigest: e.ArgDigest})
+		refs = append(refs, trace.CallRef{ID: json.RawMessage(e.ID), Method: e.Method, Tool: e.ToolName, ArgNames: e.ArgNames, ArgDigest: e.ArgDigest})
 		// Anything with an id that is not a response is answered, even
 		// when the method could not be read (it may be a request the
 		// server would have read differently).
@@ -223,25 +224,25 @@ func (r *run) refuseLine(envs []Envelope, op, why string) {
 		}
 		answered[idKey(e.ID)] = true
 		msg := fmt.Sprintf("srt-mcp: %s %s refused: %s", e.Method, e.ToolName, why)
-		if op == "message-refused" {
+		if op == trace.OpMessageRefused {
 			msg = "srt-mcp refused the message: " + why + " (a line must hold exactly one JSON-RPC message)"
 		}
-		if op == "call-blocked" {
+		if op == trace.OpCallBlocked {
 			msg += fmt.Sprintf(". Review the change with `srt-mcp pins show %s`, then `srt-mcp pins accept %s`", r.serverName(), r.serverName())
 		}
-		r.out.inject(errorReply(e.ID, code, msg, nil))
-		if op != "message-refused" {
-			r.report(Event{Time: time.Now(), Kind: KindTool, Op: op, Target: e.ToolName, Decision: DecisionDeny, Rule: why, InFlight: []CallRef{refs[len(refs)-1]}})
+		r.out.inject(jsonrpc.ErrorReply(e.ID, code, msg, nil))
+		if op != trace.OpMessageRefused {
+			r.report(trace.Event{Time: time.Now(), Kind: trace.KindTool, Op: op, Target: e.ToolName, Decision: trace.DecisionDeny, Rule: why, InFlight: []trace.CallRef{refs[len(refs)-1]}})
 		}
 	}
-	if op != "message-refused" {
+	if op != trace.OpMessageRefused {
 		return
 	}
 	if len(answered) == 0 {
-		r.out.inject(errorReply([]byte("null"), CodeInvalidRequest, "srt-mcp refused the message: "+why+" (a line must hold exactly one JSON-RPC message)", nil))
+		r.out.inject(jsonrpc.ErrorReply([]byte("null"), jsonrpc.CodeInvalidRequest, "srt-mcp refused the message: "+why+" (a line must hold exactly one JSON-RPC message)", nil))
 	}
 	var names []string
-	named := []CallRef{}
+	named := []trace.CallRef{}
 	for _, c := range refs {
 		if n := strings.TrimSpace(c.Method + " " + c.Tool); n != "" {
 			names = append(names, n)
@@ -252,5 +253,5 @@ func (r *run) refuseLine(envs []Envelope, op, why string) {
 	if target == "" {
 		target = "(no message recognised)"
 	}
-	r.report(Event{Time: time.Now(), Kind: KindTool, Op: op, Target: target, Decision: DecisionDeny, Rule: why, InFlight: named})
+	r.report(trace.Event{Time: time.Now(), Kind: trace.KindTool, Op: op, Target: target, Decision: trace.DecisionDeny, Rule: why, InFlight: named})
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"strconv"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -11,6 +12,10 @@ import (
 
 	"github.com/srt-mcp/srt-mcp/internal/safetext"
 	"github.com/srt-mcp/srt-mcp/sandbox"
+
+	"github.com/srt-mcp/srt-mcp/internal/jsonrpc"
+
+	"github.com/srt-mcp/srt-mcp/internal/trace"
 )
 
 // gateRun is a run with just what the client gate needs: a tool policy
@@ -25,7 +30,7 @@ func gateRun(t *testing.T) (*run, *bytes.Buffer, *bytes.Buffer) {
 		inflight: newInflight(),
 		stderr:   msgs,
 		denials:  newLimiter(time.Nanosecond),
-		tracer:   NewTracer(t.TempDir(), "gate-test", "gate-test", nil, msgs),
+		tracer:   trace.NewWriter(t.TempDir(), "gate-test", "gate-test", nil, msgs),
 		tools:    &toolGuard{mcp: sandbox.MCPSettings{ToolsDeny: []string{"denied_tool"}}},
 		fallback: "gate-test",
 	}
@@ -34,13 +39,13 @@ func gateRun(t *testing.T) (*run, *bytes.Buffer, *bytes.Buffer) {
 }
 
 func gateCall(id int, tool string) string {
-	return `{"jsonrpc":"2.0","id":` + itoa(id) + `,"method":"tools/call","params":{"name":"` + tool + `","arguments":{}}}`
+	return `{"jsonrpc":"2.0","id":` + strconv.Itoa(id) + `,"method":"tools/call","params":{"name":"` + tool + `","arguments":{}}}`
 }
 
 // bigCall is a call whose arguments make the line longer than the gate
 // holds, so it streams.
 func bigCall(id int, tool string) string {
-	return `{"jsonrpc":"2.0","id":` + itoa(id) + `,"method":"tools/call","params":{"name":"` + tool + `","arguments":{"blob":"` + strings.Repeat("x", 3*lineHoldLimit) + `"}}}`
+	return `{"jsonrpc":"2.0","id":` + strconv.Itoa(id) + `,"method":"tools/call","params":{"name":"` + tool + `","arguments":{"blob":"` + strings.Repeat("x", 3*lineHoldLimit) + `"}}}`
 }
 
 // replyIDs lists the ids and codes of the shim's error replies.
@@ -78,31 +83,31 @@ func TestClientGate(t *testing.T) {
 		{"CRLF kept", gateCall(1, "allowed") + "\r\n", gateCall(1, "allowed") + "\r\n", map[string]int{}},
 		{"other methods pass", `{"jsonrpc":"2.0","id":1,"method":"tools/list"}` + "\n" + `{"jsonrpc":"2.0","method":"notifications/initialized"}` + "\n",
 			`{"jsonrpc":"2.0","id":1,"method":"tools/list"}` + "\n" + `{"jsonrpc":"2.0","method":"notifications/initialized"}` + "\n", map[string]int{}},
-		{"denied call", gateCall(1, "denied_tool") + "\n", "", map[string]int{"1": CodeToolBlocked}},
+		{"denied call", gateCall(1, "denied_tool") + "\n", "", map[string]int{"1": jsonrpc.CodeToolBlocked}},
 		{"denied notification: no reply", `{"jsonrpc":"2.0","method":"tools/call","params":{"name":"denied_tool"}}` + "\n", "", map[string]int{}},
-		{"two values", gateCall(1, "allowed") + " " + gateCall(2, "denied_tool") + "\n", "", map[string]int{"1": CodeInvalidRequest, "2": CodeInvalidRequest}},
-		{"bare CR", gateCall(1, "allowed") + "\r" + gateCall(2, "denied_tool") + "\n", "", map[string]int{"1": CodeInvalidRequest, "2": CodeInvalidRequest}},
-		{"BOM", "\xef\xbb\xbf" + gateCall(1, "allowed") + "\n", "", map[string]int{"null": CodeInvalidRequest}},
-		{"not valid JSON that the scanner lets through", `{"jsonrpc":"2.0","id":1,"method":"ping","params":{"x":tru}}` + "\n", "", map[string]int{"1": CodeInvalidRequest}},
-		{"a response is refused without an answer", `{"jsonrpc":"2.0","id":5,"result":{}} x` + "\n", "", map[string]int{"null": CodeInvalidRequest}},
+		{"two values", gateCall(1, "allowed") + " " + gateCall(2, "denied_tool") + "\n", "", map[string]int{"1": jsonrpc.CodeInvalidRequest, "2": jsonrpc.CodeInvalidRequest}},
+		{"bare CR", gateCall(1, "allowed") + "\r" + gateCall(2, "denied_tool") + "\n", "", map[string]int{"1": jsonrpc.CodeInvalidRequest, "2": jsonrpc.CodeInvalidRequest}},
+		{"BOM", "\xef\xbb\xbf" + gateCall(1, "allowed") + "\n", "", map[string]int{"null": jsonrpc.CodeInvalidRequest}},
+		{"not valid JSON that the scanner lets through", `{"jsonrpc":"2.0","id":1,"method":"ping","params":{"x":tru}}` + "\n", "", map[string]int{"1": jsonrpc.CodeInvalidRequest}},
+		{"a response is refused without an answer", `{"jsonrpc":"2.0","id":5,"result":{}} x` + "\n", "", map[string]int{"null": jsonrpc.CodeInvalidRequest}},
 		{"blank lines dropped", "\n \t\r\n" + gateCall(1, "allowed") + "\n", gateCall(1, "allowed") + "\n", map[string]int{}},
-		{"batch with a call", "[" + gateCall(1, "allowed") + "]\n", "", map[string]int{"1": CodeToolBlocked}},
+		{"batch with a call", "[" + gateCall(1, "allowed") + "]\n", "", map[string]int{"1": jsonrpc.CodeToolBlocked}},
 		{"batch without a call", `[{"jsonrpc":"2.0","id":1,"method":"ping"}]` + "\n", `[{"jsonrpc":"2.0","id":1,"method":"ping"}]` + "\n", map[string]int{}},
 		{"unterminated last line relayed as sent", gateCall(1, "allowed"), gateCall(1, "allowed"), map[string]int{}},
-		{"unterminated bad last line", gateCall(1, "allowed") + "x", "", map[string]int{"1": CodeInvalidRequest}},
-		{"refusal does not spill into the next line", gateCall(1, "denied_tool") + "\n" + gateCall(2, "allowed") + "\n", gateCall(2, "allowed") + "\n", map[string]int{"1": CodeToolBlocked}},
+		{"unterminated bad last line", gateCall(1, "allowed") + "x", "", map[string]int{"1": jsonrpc.CodeInvalidRequest}},
+		{"refusal does not spill into the next line", gateCall(1, "denied_tool") + "\n" + gateCall(2, "allowed") + "\n", gateCall(2, "allowed") + "\n", map[string]int{"1": jsonrpc.CodeToolBlocked}},
 		{"long allowed call streams intact", big + "\n", big + "\n", map[string]int{}},
 		// Too long to hold: the server gets at most a prefix that is not a
 		// complete value, ended with a newline.
-		{"long call, second value behind it", big + gateCall(8, "denied_tool") + "\n", "*prefix", map[string]int{"7": CodeInvalidRequest, "8": CodeInvalidRequest}},
-		{"long call, duplicate name at the end", strings.TrimSuffix(big, "}}") + `,"name":"denied_tool"}}` + "\n", "*prefix", map[string]int{"7": CodeInvalidRequest}},
-		{"long call, bare CR at the end", big + "\r " + "\n", "*prefix", map[string]int{"7": CodeInvalidRequest}},
-		{"long denied call", bigCall(9, "denied_tool") + "\n", "", map[string]int{"9": CodeToolBlocked}},
-		{"long call naming its tool too late", `{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"arguments":{"blob":"` + strings.Repeat("x", 2*lineHoldLimit) + `"},"name":"allowed"}}` + "\n", "", map[string]int{"3": CodeInvalidRequest}},
-		{"long batch", "[" + big + "]\n", "", map[string]int{"7": CodeInvalidRequest}},
+		{"long call, second value behind it", big + gateCall(8, "denied_tool") + "\n", "*prefix", map[string]int{"7": jsonrpc.CodeInvalidRequest, "8": jsonrpc.CodeInvalidRequest}},
+		{"long call, duplicate name at the end", strings.TrimSuffix(big, "}}") + `,"name":"denied_tool"}}` + "\n", "*prefix", map[string]int{"7": jsonrpc.CodeInvalidRequest}},
+		{"long call, bare CR at the end", big + "\r " + "\n", "*prefix", map[string]int{"7": jsonrpc.CodeInvalidRequest}},
+		{"long denied call", bigCall(9, "denied_tool") + "\n", "", map[string]int{"9": jsonrpc.CodeToolBlocked}},
+		{"long call naming its tool too late", `{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"arguments":{"blob":"` + strings.Repeat("x", 2*lineHoldLimit) + `"},"name":"allowed"}}` + "\n", "", map[string]int{"3": jsonrpc.CodeInvalidRequest}},
+		{"long batch", "[" + big + "]\n", "", map[string]int{"7": jsonrpc.CodeInvalidRequest}},
 		{"long response, id last, streams intact", bigResponse + "\n", bigResponse + "\n", map[string]int{}},
-		{"long \"response\" that turns into a denied call", strings.TrimSuffix(bigResponse, "}") + `,"method":"tools/call","params":{"name":"denied_tool"}}` + "\n", "*prefix", map[string]int{"4": CodeToolBlocked}},
-		{"long message without method or result", `{"jsonrpc":"2.0","x":"` + strings.Repeat("x", 2*lineHoldLimit) + `","id":1,"method":"ping"}` + "\n", "", map[string]int{"1": CodeInvalidRequest}},
+		{"long \"response\" that turns into a denied call", strings.TrimSuffix(bigResponse, "}") + `,"method":"tools/call","params":{"name":"denied_tool"}}` + "\n", "*prefix", map[string]int{"4": jsonrpc.CodeToolBlocked}},
+		{"long message without method or result", `{"jsonrpc":"2.0","x":"` + strings.Repeat("x", 2*lineHoldLimit) + `","id":1,"method":"ping"}` + "\n", "", map[string]int{"1": jsonrpc.CodeInvalidRequest}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			for _, rd := range []struct {
@@ -113,7 +118,7 @@ func TestClientGate(t *testing.T) {
 					continue // byte by byte through megabytes is slow, and halves cover chunking
 				}
 				r, server, replies := gateRun(t)
-				sc := NewScanner(r.fromClient)
+				sc := jsonrpc.NewScanner(r.fromClient)
 				if err := r.gateClient(server, rd.wrap(strings.NewReader(tc.in)), sc); err != nil {
 					t.Fatal(err)
 				}

@@ -8,6 +8,8 @@ import (
 
 	"github.com/srt-mcp/srt-mcp/internal/safetext"
 	"github.com/srt-mcp/srt-mcp/sandbox"
+
+	"github.com/srt-mcp/srt-mcp/internal/jsonrpc"
 )
 
 // FailClosed is what srt-mcp does instead of running the server when it
@@ -31,9 +33,9 @@ func FailClosed(stdin *os.File, stdout io.Writer, stderr io.Writer, cause error,
 	}
 	reply := "srt-mcp refused to start the MCP server: " + msg
 	w := &messageWriter{w: stdout}
-	sc := NewScanner(func(e *Envelope) {
+	sc := jsonrpc.NewScanner(func(e *jsonrpc.Envelope) {
 		if e.IsRequest() {
-			w.inject(errorReply(e.ID, CodeSandboxUnavailable, reply, map[string]any{"exitCode": code}))
+			w.inject(jsonrpc.ErrorReply(e.ID, jsonrpc.CodeSandboxUnavailable, reply, map[string]any{"exitCode": code}))
 		}
 	})
 	_ = pump(io.Discard, stdin, sc)

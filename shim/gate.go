@@ -3,6 +3,8 @@ package shim
 import (
 	"bytes"
 	"io"
+
+	"github.com/srt-mcp/srt-mcp/internal/jsonrpc"
 )
 
 // verdict is a gate's decision about one message.
@@ -21,20 +23,19 @@ const (
 // which overLimit decides). end gets the message's envelope(s) once it is
 // complete, and, when the message was held to the end, its bytes.
 type gate struct {
-	partial   func(env *Envelope, held int) verdict
+	partial   func(env *jsonrpc.Envelope, held int) verdict
 	limit     int
 	overLimit verdict
-	end       func(envs []Envelope, v verdict, msg []byte) (verdict, []byte)
+	end       func(envs []jsonrpc.Envelope, v verdict, msg []byte) (verdict, []byte)
 }
 
 // gatedPump is pump with a gate: a message is streamed as soon as the gate
 // passes it, so only messages the gate must see whole are held in memory,
 // and never more than the gate's limit of any one.
-func gatedPump(dst io.Writer, src io.Reader, sc *Scanner, g *gate) error {
-	var envs []Envelope
-	emit := sc.emit
-	sc.emit = func(e *Envelope) { envs = append(envs, *e) }
-	defer func() { sc.emit = emit }()
+func gatedPump(dst io.Writer, src io.Reader, sc *jsonrpc.Scanner, g *gate) error {
+	var envs []jsonrpc.Envelope
+	emit := sc.SwapEmit(func(e *jsonrpc.Envelope) { envs = append(envs, *e) })
+	defer sc.SwapEmit(emit)
 
 	buf := make([]byte, relayBufSize)
 	var held bytes.Buffer
@@ -101,7 +102,7 @@ func gatedPump(dst io.Writer, src io.Reader, sc *Scanner, g *gate) error {
 			}
 		}
 		if err == io.EOF {
-			if !sc.started && !sc.inMessage {
+			if sc.AtLineStart() {
 				return nil // the stream ended at a line boundary
 			}
 			// An unterminated last message: it gets the same decision as

@@ -1,14 +1,18 @@
 package shim
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/srt-mcp/srt-mcp/internal/jsonrpc"
+)
 
 // TestLooseIDMatch: ids a lenient client (Number(id) in the TypeScript SDK)
 // takes for a request's own are found; exact ids and unrelated ones are
 // not.
 func TestLooseIDMatch(t *testing.T) {
 	f := newInflight()
-	f.add(&Envelope{ID: []byte("2"), Method: "tools/list"})
-	f.add(&Envelope{ID: []byte(`"abc"`), Method: "initialize"})
+	f.add(&jsonrpc.Envelope{ID: []byte("2"), Method: "tools/list"})
+	f.add(&jsonrpc.Envelope{ID: []byte(`"abc"`), Method: "initialize"})
 	for _, c := range []struct {
 		id    string
 		match bool

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/srt-mcp/srt-mcp/internal/jsonrpc"
 )
 
 // relayBufSize is the chunk size of both relays. Pipes hand over at most
@@ -19,7 +21,7 @@ const relayBufSize = 256 << 10
 // pump copies src to dst chunk by chunk. Each chunk is scanned before it is
 // written, so a request is known to be in flight before the server can have
 // read the end of it, and its reply cannot overtake the bookkeeping.
-func pump(dst io.Writer, src io.Reader, sc *Scanner) error {
+func pump(dst io.Writer, src io.Reader, sc *jsonrpc.Scanner) error {
 	buf := make([]byte, relayBufSize)
 	for {
 		n, err := src.Read(buf)
@@ -44,12 +46,11 @@ func pump(dst io.Writer, src io.Reader, sc *Scanner) error {
 // without a newline before it exited) is seen and counts as answered. A
 // line that is not one well-formed message is not reported: a truncated
 // response must leave its request unanswered, so the shim answers it.
-func finishLastLine(sc *Scanner) {
-	emit := sc.emit
-	var envs []Envelope
-	sc.emit = func(e *Envelope) { envs = append(envs, *e) }
+func finishLastLine(sc *jsonrpc.Scanner) {
+	var envs []jsonrpc.Envelope
+	emit := sc.SwapEmit(func(e *jsonrpc.Envelope) { envs = append(envs, *e) })
 	sc.ScanLine([]byte{'\n'})
-	sc.emit = emit
+	sc.SwapEmit(emit)
 	if sc.Line().Bad {
 		return
 	}
@@ -159,7 +160,7 @@ func idKey(raw []byte) string {
 	return "v:" + string(raw)
 }
 
-func (f *inflight) add(e *Envelope) {
+func (f *inflight) add(e *jsonrpc.Envelope) {
 	k := idKey(e.ID)
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -294,32 +295,6 @@ func (f *inflight) at(t time.Time) []call {
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].start.Before(out[j].start) })
 	return out
-}
-
-// errorReply renders a JSON-RPC error response for the raw id.
-func errorReply(id []byte, code int, message string, data any) []byte {
-	var b bytes.Buffer
-	b.WriteString(`{"jsonrpc":"2.0","id":`)
-	b.Write(id)
-	b.WriteString(`,"error":{"code":`)
-	b.WriteString(itoa(code))
-	b.WriteString(`,"message":`)
-	msg, _ := json.Marshal(message)
-	b.Write(msg)
-	if data != nil {
-		d, err := json.Marshal(data)
-		if err == nil {
-			b.WriteString(`,"data":`)
-			b.Write(d)
-		}
-	}
-	b.WriteString("}}\n")
-	return b.Bytes()
-}
-
-func itoa(n int) string {
-	b, _ := json.Marshal(n)
-	return string(b)
 }
 
 // tail keeps the last lines written to it, for error replies that say why

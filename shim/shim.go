@@ -5,7 +5,6 @@
 package shim
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -21,13 +20,14 @@ import (
 	"github.com/srt-mcp/srt-mcp/internal/safetext"
 	"github.com/srt-mcp/srt-mcp/netfilter"
 	"github.com/srt-mcp/srt-mcp/sandbox"
-)
 
-// JSON-RPC error codes the shim uses in its own replies (implementation-
-// defined server errors, -32000 to -32099).
-const (
-	CodeSandboxUnavailable = -32001
-	CodeServerExited       = -32002
+	"github.com/srt-mcp/srt-mcp/internal/jsonrpc"
+
+	"github.com/srt-mcp/srt-mcp/internal/trace"
+
+	"github.com/srt-mcp/srt-mcp/internal/statedir"
+
+	"github.com/srt-mcp/srt-mcp/internal/pins"
 )
 
 // DefaultGrace is how long the server gets after its stdin closes, and again
@@ -56,18 +56,9 @@ type Options struct {
 	// NoObserve turns off the seccomp supervisor that reports filesystem
 	// and unix-socket violations. Enforcement is the same either way.
 	NoObserve bool
-	// Audit, when set, records observations beyond violations for
-	// srt-mcp audit.
-	Audit *AuditOptions
-}
-
-// AuditOptions asks the run to record what srt-mcp audit reports.
-type AuditOptions struct {
-	// Canaries maps a decoy's name to its unique value; any request that
-	// carries one (host name, URL, header, plain body) is recorded.
-	Canaries map[string]string
-	// Decoys are files whose reads are recorded.
-	Decoys []string
+	// Observer, when set, records observations beyond violations (srt-mcp
+	// audit sets one).
+	Observer Observer
 }
 
 // Run starts the server sandboxed and relays until it exits. It returns the
@@ -90,9 +81,17 @@ func Run(opt Options) int {
 	// the mount plan hides it and keeps it read-only: a server with a
 	// writable home must not create it with forged pins or a known digest
 	// key. A --trace-dir elsewhere is protected the same way.
-	_ = os.MkdirAll(stateDir(), 0o700)
+	// A failure here is said, not fatal: the sandbox only narrows what
+	// srt-mcp's own uid can do, so where the host cannot create the
+	// directory (a read-only home, a file in the way) the server cannot
+	// either. Traces and pins then do not persist.
+	if err := os.MkdirAll(statedir.Path(), 0o700); err != nil {
+		fmt.Fprintf(stderr, "srt-mcp: note: cannot create the state directory: %v\n", err)
+	}
 	if opt.TraceDir != "" {
-		_ = os.MkdirAll(opt.TraceDir, 0o700)
+		if err := os.MkdirAll(opt.TraceDir, 0o700); err != nil {
+			fmt.Fprintf(stderr, "srt-mcp: note: cannot create the trace directory: %v\n", err)
+		}
 		opt.Policy.Protect(opt.TraceDir, "srt-mcp traces (--trace-dir)")
 	}
 	// Writable launcher caches become this server's own (see
@@ -169,7 +168,7 @@ func Run(opt Options) int {
 
 	traceDir := opt.TraceDir
 	if traceDir == "" {
-		traceDir = DefaultTraceDir()
+		traceDir = statedir.Traces()
 	}
 	command := strings.Join(opt.Argv, " ")
 	ignore := opt.Policy.IgnoreViolations
@@ -179,23 +178,23 @@ func Run(opt Options) int {
 		stderr:   stderr,
 		errTail:  &tail{max: 10},
 		denials:  newLimiter(5 * time.Second),
-		tracer: NewTracer(traceDir, opt.Name, filepath.Base(opt.Argv[0]), func(e Event) bool {
+		tracer: trace.NewWriter(traceDir, opt.Name, filepath.Base(opt.Argv[0]), func(e trace.Event) bool {
 			return sandbox.IgnoreMatches(ignore, command, e.Target)
 		}, stderr),
 		mounts:   proc.Mounts,
 		fallback: filepath.Base(opt.Argv[0]),
-		audit:    opt.Audit,
+		observer: opt.Observer,
 		reasons:  opt.Policy.Network.DeniedDomainReasons,
 	}
-	if opt.Audit != nil {
-		r.watch = sandbox.Watch{Decoys: opt.Audit.Decoys, Exec: true}
+	if opt.Observer != nil {
+		r.watch = opt.Observer.Watch()
 	}
 	defer r.tracer.Close()
 	r.tools = &toolGuard{mcp: opt.Policy.MCP}
 	if opt.Policy.MCP.PinEnabled() {
-		r.tools.pins = newPins(PinsDir(), opt.Policy.Digest, r.report)
+		r.tools.pins = pins.NewSession(statedir.Pins(), opt.Policy.Digest, r.report)
 		if opt.Name != "" {
-			r.tools.pins.setServer(opt.Name)
+			r.tools.pins.SetServer(opt.Name)
 		}
 	}
 	if opt.Learn {
@@ -212,13 +211,13 @@ func Run(opt Options) int {
 			return // the sandbox failed before that; Ready reports why
 		}
 		p := &netfilter.Proxies{Guard: &netfilter.Guard{Policy: netPolicy, Learn: opt.Learn}, OnDecision: r.onDecision, Secret: h.Secret}
-		if opt.Audit != nil {
+		if opt.Observer != nil {
 			p.Inspect = r.inspectRequest
 		}
 		p.Serve(h.HTTP, h.SOCKS)
 		if h.Monitor != nil {
 			go h.Monitor(func(v sandbox.Violation) {
-				r.report(Event{Time: time.Now(), Kind: v.Kind, Op: v.Op, Target: v.Target, Decision: DecisionDeny, Rule: v.Rule})
+				r.report(trace.Event{Time: time.Now(), Kind: trace.Kind(v.Kind), Op: trace.Op(v.Op), Target: v.Target, Decision: trace.DecisionDeny, Rule: v.Rule})
 			})
 		}
 		if h.Supervisor != nil {
@@ -242,7 +241,7 @@ func Run(opt Options) int {
 	outputs.Add(2)
 	go func() {
 		defer outputs.Done()
-		sc := NewScanner(r.fromServer)
+		sc := jsonrpc.NewScanner(r.fromServer)
 		if r.tools.active() {
 			_ = gatedPump(r.out, outR, sc, r.serverGate())
 		} else {
@@ -298,19 +297,19 @@ wait:
 	outputs.Wait()
 
 	if err := <-readyErr; err != nil {
-		r.tracer.Record(Event{Time: time.Now(), Kind: KindSandbox, Op: "start", Target: command, Decision: DecisionError, Rule: err.Error()})
+		r.tracer.Add(trace.Event{Time: time.Now(), Kind: trace.KindSandbox, Op: trace.OpStart, Target: command, Decision: trace.DecisionError, Rule: err.Error()})
 		fmt.Fprintf(stderr, "srt-mcp: the server was not started: %v\n", err)
 		fmt.Fprintf(stderr, "srt-mcp: %s\n", diagnose(r.errTail.Lines()))
 		msg := "srt-mcp could not start the MCP server in its sandbox: " + err.Error() + ". " + diagnose(r.errTail.Lines())
 		// Keep answering whatever the client still asks, so it reads the
 		// reason instead of a closed pipe.
-		r.failAll(CodeSandboxUnavailable, msg, map[string]any{"stderr": r.errTail.Lines()}, true)
+		r.failAll(jsonrpc.CodeSandboxUnavailable, msg, map[string]any{"stderr": r.errTail.Lines()}, true)
 		if clientEOF != nil && !isTerminal(opt.Stdin) {
 			<-clientEOF
 		}
 		return sandbox.ExitSandbox
 	}
-	r.failAll(CodeServerExited, fmt.Sprintf("srt-mcp: the MCP server exited (%s) before answering", describeStatus(status)),
+	r.failAll(jsonrpc.CodeServerExited, fmt.Sprintf("srt-mcp: the MCP server exited (%s) before answering", describeStatus(status)),
 		map[string]any{"exitStatus": status, "stderr": r.errTail.Lines()}, false)
 	return status
 }
@@ -321,11 +320,11 @@ type run struct {
 	stderr   safetext.MessageWriter
 	errTail  *tail
 	denials  *limiter
-	tracer   *Tracer
+	tracer   *trace.Writer
 	mounts   []sandbox.Mount
 	tools    *toolGuard
 	fallback string // the command's base name, when the server gives none
-	audit    *AuditOptions
+	observer Observer
 	watch    sandbox.Watch
 	reasons  map[string]string // network.deniedDomainReasons
 
@@ -336,8 +335,12 @@ type run struct {
 // relayClient copies the client's messages to the server, recording
 // requests as they pass. When the client closes its side, so does the shim.
 func (r *run) relayClient(serverIn io.WriteCloser, stdin io.Reader) {
-	sc := NewScanner(r.fromClient)
-	sc.DigestArguments(digestKey())
+	sc := jsonrpc.NewScanner(r.fromClient)
+	newDigest, err := digestKey()
+	if err != nil {
+		fmt.Fprintf(r.stderr, "srt-mcp: note: %v; argument digests in traces are comparable within this run only\n", err)
+	}
+	sc.DigestArguments(newDigest)
 	w := &dropWriter{w: serverIn}
 	if r.tools.active() {
 		_ = r.gateClient(w, stdin, sc)
@@ -347,7 +350,7 @@ func (r *run) relayClient(serverIn io.WriteCloser, stdin io.Reader) {
 	serverIn.Close()
 }
 
-func (r *run) fromClient(e *Envelope) {
+func (r *run) fromClient(e *jsonrpc.Envelope) {
 	switch {
 	case e.IsRequest():
 		// Under r.mu, so that a request is either recorded before failAll
@@ -359,19 +362,19 @@ func (r *run) fromClient(e *Envelope) {
 		}
 		r.mu.Unlock()
 		if failMsg != "" {
-			r.out.inject(errorReply(e.ID, CodeSandboxUnavailable, failMsg, nil))
+			r.out.inject(jsonrpc.ErrorReply(e.ID, jsonrpc.CodeSandboxUnavailable, failMsg, nil))
 		}
 	case e.Method == "notifications/cancelled" && e.RequestID != nil:
 		r.inflight.remove(e.RequestID)
 	}
 }
 
-func (r *run) fromServer(e *Envelope) {
+func (r *run) fromServer(e *jsonrpc.Envelope) {
 	if e.IsResponse() {
 		if e.ServerName != "" && e.HasResult {
 			r.tracer.SetServer(e.ServerName)
 			if r.tools.pins != nil {
-				r.tools.pins.setServer(r.serverName())
+				r.tools.pins.SetServer(r.serverName())
 			}
 		}
 		r.inflight.remove(e.ID)
@@ -381,23 +384,18 @@ func (r *run) fromServer(e *Envelope) {
 // onDecision records network denials, and in learn mode the destinations
 // that would have been denied.
 func (r *run) onDecision(d netfilter.Decision) {
-	target := fmt.Sprintf("%s:%d", d.Host, d.Port)
-	if r.audit != nil {
-		for name, value := range r.audit.Canaries {
-			if strings.Contains(strings.ToLower(d.Host), strings.ToLower(value)) {
-				r.report(Event{Time: d.Time, Kind: KindNetwork, Op: "exfil", Target: target, Decision: DecisionAllow, Rule: "canary " + name + " in the host name"})
-			}
+	if r.observer != nil {
+		for _, e := range r.observer.Connection(d) {
+			r.report(e)
 		}
 	}
 	if d.Allowed && !d.WouldDeny {
-		if r.audit != nil {
-			r.report(Event{Time: d.Time, Kind: KindNetwork, Op: d.Protocol, Target: target, Decision: DecisionAllow, Rule: d.Rule})
-		}
 		return
 	}
-	decision := DecisionDeny
+	target := fmt.Sprintf("%s:%d", d.Host, d.Port)
+	decision := trace.DecisionDeny
 	if d.WouldDeny {
-		decision = DecisionWouldDeny
+		decision = trace.DecisionWouldDeny
 	}
 	rule := d.Rule
 	// network.deniedDomainReasons: the user's words for why an entry denies.
@@ -406,28 +404,13 @@ func (r *run) onDecision(d netfilter.Decision) {
 			rule += " (" + why + ")"
 		}
 	}
-	r.report(Event{Time: d.Time, Kind: KindNetwork, Op: d.Protocol, Target: target, Decision: decision, Rule: rule})
+	r.report(trace.Event{Time: d.Time, Kind: trace.KindNetwork, Op: trace.Op(d.Protocol), Target: target, Decision: decision, Rule: rule})
 }
 
-// inspectRequest looks for the audit's canaries in a plain HTTP request.
+// inspectRequest hands a plain HTTP request to the Observer.
 func (r *run) inspectRequest(req *http.Request, body []byte) {
-	var headers strings.Builder
-	req.Header.Write(&headers)
-	for name, value := range r.audit.Canaries {
-		var where []string
-		if strings.Contains(req.URL.String(), value) {
-			where = append(where, "URL")
-		}
-		if strings.Contains(headers.String(), value) {
-			where = append(where, "headers")
-		}
-		if bytes.Contains(body, []byte(value)) {
-			where = append(where, "body")
-		}
-		if len(where) > 0 {
-			r.report(Event{Time: time.Now(), Kind: KindNetwork, Op: "exfil", Target: req.URL.Host, Decision: DecisionAllow,
-				Rule: "canary " + name + " in the request " + strings.Join(where, " and ")})
-		}
+	for _, e := range r.observer.Request(req, body) {
+		r.report(e)
 	}
 }
 
@@ -435,35 +418,35 @@ func (r *run) inspectRequest(req *http.Request, body []byte) {
 // unix-socket violations (the supervisor has already refused the socket).
 func (r *run) observe(a sandbox.Attempt) {
 	for _, v := range sandbox.Judge(r.mounts, a, r.watch) {
-		decision := DecisionDeny
+		decision := trace.DecisionDeny
 		if v.Allowed {
-			decision = DecisionAllow
+			decision = trace.DecisionAllow
 		}
-		r.report(Event{Time: a.Time, Kind: v.Kind, Op: v.Op, Target: v.Target, Decision: decision, Rule: v.Rule})
+		r.report(trace.Event{Time: a.Time, Kind: trace.Kind(v.Kind), Op: trace.Op(v.Op), Target: v.Target, Decision: decision, Rule: v.Rule})
 	}
 }
 
 // report attributes an event to the MCP requests in flight, writes it to
 // the trace, and shows it on stderr: one line per target at most every few
 // seconds, so it reaches the MCP client's server log without flooding it.
-func (r *run) report(e Event) {
+func (r *run) report(e trace.Event) {
 	if e.InFlight == nil {
 		for _, c := range r.inflight.at(e.Time) {
-			e.InFlight = append(e.InFlight, CallRef{ID: json.RawMessage(c.id), Method: c.method, Tool: c.tool, ArgNames: c.argNames, ArgDigest: c.argDigest})
+			e.InFlight = append(e.InFlight, trace.CallRef{ID: json.RawMessage(c.id), Method: c.method, Tool: c.tool, ArgNames: c.argNames, ArgDigest: c.argDigest})
 		}
 	}
-	if !r.tracer.Record(e) {
+	if !r.tracer.Add(e) {
 		return // ignoreViolations
 	}
-	suppressed, ok := r.denials.allow(e.Kind + " " + e.Target)
+	suppressed, ok := r.denials.allow(string(e.Kind) + " " + e.Target)
 	if !ok {
 		return
 	}
 	verb := "denied"
 	switch e.Decision {
-	case DecisionWouldDeny:
+	case trace.DecisionWouldDeny:
 		verb = "would deny (allowed in learn mode)"
-	case DecisionAllow:
+	case trace.DecisionAllow:
 		return // audit observations: in the trace, not on stderr
 	}
 	var calls []string
@@ -514,7 +497,7 @@ func (r *run) failAll(code int, msg string, data map[string]any, keepFailing boo
 			}
 			m += ")"
 		}
-		r.out.inject(errorReply(c.id, code, m, data))
+		r.out.inject(jsonrpc.ErrorReply(c.id, code, m, data))
 	}
 }
 

@@ -9,11 +9,13 @@ import (
 	"unicode"
 
 	"github.com/srt-mcp/srt-mcp/sandbox"
-)
 
-// CodeToolBlocked is the JSON-RPC error code of a tools/call the shim
-// refuses (tool policy or a changed pin).
-const CodeToolBlocked = -32003
+	"github.com/srt-mcp/srt-mcp/internal/jsonrpc"
+
+	"github.com/srt-mcp/srt-mcp/internal/trace"
+
+	"github.com/srt-mcp/srt-mcp/internal/pins"
+)
 
 // Limits of what the gates hold back.
 const (
@@ -28,7 +30,7 @@ const (
 // toolGuard applies mcp.tools and the tool pins.
 type toolGuard struct {
 	mcp  sandbox.MCPSettings
-	pins *pins // nil when pinning is off
+	pins *pins.Session // nil when pinning is off
 }
 
 func (t *toolGuard) active() bool {
@@ -36,13 +38,13 @@ func (t *toolGuard) active() bool {
 }
 
 // callAllowed decides a tools/call; op names the kind of refusal.
-func (t *toolGuard) callAllowed(tool string) (ok bool, op, why string) {
+func (t *toolGuard) callAllowed(tool string) (ok bool, op trace.Op, why string) {
 	if allowed, rule := t.mcp.ToolAllowed(tool); !allowed {
-		return false, "call-denied", rule
+		return false, trace.OpCallDenied, rule
 	}
 	if t.pins != nil {
-		if why, blocked := t.pins.callBlocked(tool); blocked {
-			return false, "call-blocked", why
+		if why, blocked := t.pins.CallBlocked(tool); blocked {
+			return false, trace.OpCallBlocked, why
 		}
 	}
 	return true, "", ""
@@ -57,7 +59,7 @@ func (r *run) serverGate() *gate {
 	return &gate{
 		limit:     listFilterLimit,
 		overLimit: drop,
-		partial: func(env *Envelope, held int) verdict {
+		partial: func(env *jsonrpc.Envelope, held int) verdict {
 			switch {
 			case env == nil:
 				return undecided
@@ -77,7 +79,7 @@ func (r *run) serverGate() *gate {
 			}
 			return undecided
 		},
-		end: func(envs []Envelope, v verdict, msg []byte) (verdict, []byte) {
+		end: func(envs []jsonrpc.Envelope, v verdict, msg []byte) (verdict, []byte) {
 			// The response partial held, if it was one: its first envelope
 			// carries the id of a held request, whatever else the line
 			// holds.
@@ -97,8 +99,8 @@ func (r *run) serverGate() *gate {
 				if m, reqID, loose := r.inflight.looseMatch(envs[0].ID); loose && heldMethod(m) {
 					why := fmt.Sprintf("its id %s is not the id %s of the %s request, though a client could take it for that", envs[0].ID, reqID, m)
 					r.inflight.remove(reqID)
-					r.report(Event{Time: time.Now(), Kind: KindTool, Op: "response-refused", Target: m, Decision: DecisionDeny, Rule: why})
-					reply := errorReply(reqID, CodeResponseRefused, "srt-mcp refused the server's "+m+" response: "+why, nil)
+					r.report(trace.Event{Time: time.Now(), Kind: trace.KindTool, Op: trace.OpResponseRefused, Target: m, Decision: trace.DecisionDeny, Rule: why})
+					reply := jsonrpc.ErrorReply(reqID, jsonrpc.CodeResponseRefused, "srt-mcp refused the server's "+m+" response: "+why, nil)
 					if v == drop {
 						r.out.inject(reply)
 						return drop, nil
@@ -121,8 +123,8 @@ func (r *run) serverGate() *gate {
 				why = strictResponse(msg, method)
 			}
 			if why != "" {
-				r.report(Event{Time: time.Now(), Kind: KindTool, Op: "response-refused", Target: method, Decision: DecisionDeny, Rule: why})
-				reply := errorReply(id, CodeResponseRefused, "srt-mcp refused the server's "+method+" response: "+why, nil)
+				r.report(trace.Event{Time: time.Now(), Kind: trace.KindTool, Op: trace.OpResponseRefused, Target: method, Decision: trace.DecisionDeny, Rule: why})
+				reply := jsonrpc.ErrorReply(id, jsonrpc.CodeResponseRefused, "srt-mcp refused the server's "+method+" response: "+why, nil)
 				if v == drop {
 					r.out.inject(reply)
 					return drop, nil
@@ -145,11 +147,6 @@ func (r *run) serverGate() *gate {
 	}
 }
 
-// CodeResponseRefused is the error the client gets instead of a server's
-// tools/list, initialize or server/discover response that the shim could
-// not read unambiguously.
-const CodeResponseRefused = -32004
-
 func heldMethod(m string) bool {
 	return m == "tools/list" || m == "initialize" || m == "server/discover"
 }
@@ -167,7 +164,7 @@ func strictResponse(msg []byte, method string) string {
 	if !bytes.HasSuffix(line, []byte{'\n'}) {
 		line = append(append([]byte(nil), line...), '\n')
 	}
-	sc := NewScanner(func(*Envelope) {})
+	sc := jsonrpc.NewScanner(func(*jsonrpc.Envelope) {})
 	sc.Scan(line)
 	if info := sc.Line(); info.Bad {
 		return info.Why
@@ -257,11 +254,11 @@ func (r *run) filterToolsList(msg []byte) ([]byte, bool) {
 	if json.Unmarshal(result["tools"], &tools) != nil {
 		return nil, false
 	}
-	defs := map[string]ToolDef{}
+	defs := map[string]pins.ToolDef{}
 	kept := tools[:0:0]
 	removed := 0
 	for _, raw := range tools {
-		name, def, ok := toolDef(raw)
+		name, def, ok := pins.ParseTool(raw)
 		if ok {
 			defs[name] = def
 		}
@@ -272,8 +269,8 @@ func (r *run) filterToolsList(msg []byte) ([]byte, bool) {
 		kept = append(kept, raw)
 	}
 	if r.tools.pins != nil {
-		r.tools.pins.setServer(r.serverName())
-		r.tools.pins.observeTools(defs)
+		r.tools.pins.SetServer(r.serverName())
+		r.tools.pins.ObserveTools(defs)
 	}
 	if removed == 0 {
 		return nil, false
@@ -297,7 +294,7 @@ func (r *run) observeInstructions(msg []byte) {
 		} `json:"result"`
 	}
 	if json.Unmarshal(bytes.TrimSpace(msg), &m) == nil {
-		r.tools.pins.setServer(r.serverName())
-		r.tools.pins.observeInstructions(m.Result.Instructions)
+		r.tools.pins.SetServer(r.serverName())
+		r.tools.pins.ObserveInstructions(m.Result.Instructions)
 	}
 }

@@ -18,6 +18,8 @@ import (
 	"github.com/srt-mcp/srt-mcp/netfilter"
 	"github.com/srt-mcp/srt-mcp/sandbox"
 	"github.com/srt-mcp/srt-mcp/shim"
+
+	"github.com/srt-mcp/srt-mcp/internal/audit"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -156,6 +158,10 @@ func run(args []string, stdin, stdout, stderr *os.File) int {
 	if err != nil {
 		return shim.FailClosed(stdin, stdout, stderr, err, sandbox.ExitUsage)
 	}
+	var observer shim.Observer // nil unless the audit flags made one (never a nil *audit.Observer)
+	if f.audit != nil {
+		observer = f.audit
+	}
 	return shim.Run(shim.Options{
 		Policy: policy,
 		Argv:   argv,
@@ -170,7 +176,7 @@ func run(args []string, stdin, stdout, stderr *os.File) int {
 		Name:      f.name,
 		Learn:     f.learn,
 		NoObserve: !f.observe,
-		Audit:     f.audit,
+		Observer:  observer,
 	})
 }
 
@@ -185,7 +191,7 @@ type runFlags struct {
 	settingsFile, profile, traceDir, name string
 	grace                                 time.Duration
 	debug, learn, observe, showVersion    bool
-	audit                                 *shim.AuditOptions // set by srt-mcp audit for the run it observes
+	audit                                 *audit.Observer // set by srt-mcp audit for the run it observes
 }
 
 func newRunCommand() (*command, *runFlags) {
@@ -201,9 +207,9 @@ func newRunCommand() (*command, *runFlags) {
 	cmd.BoolVar(&f.debug, "debug", false, "print the bubblewrap command line to stderr")
 	cmd.BoolVar(&f.showVersion, "version", false, "print the version")
 	// Hidden (no description): set by srt-mcp audit for the run it observes.
-	auditOpt := func() *shim.AuditOptions {
+	auditOpt := func() *audit.Observer {
 		if f.audit == nil {
-			f.audit = &shim.AuditOptions{Canaries: map[string]string{}}
+			f.audit = &audit.Observer{Canaries: map[string]string{}}
 		}
 		return f.audit
 	}

@@ -7,7 +7,10 @@ import (
 	"slices"
 
 	"github.com/srt-mcp/srt-mcp/internal/safetext"
-	"github.com/srt-mcp/srt-mcp/shim"
+
+	"github.com/srt-mcp/srt-mcp/internal/pins"
+
+	"github.com/srt-mcp/srt-mcp/internal/statedir"
 )
 
 func runPins(args []string, stdout, stderr io.Writer) int {
@@ -23,9 +26,9 @@ makes the pending state the accepted one.
 	if len(args) != 2 || (args[0] != "show" && args[0] != "accept") {
 		return cmd.usageError(stderr, nil)
 	}
-	dir, server := shim.PinsDir(), args[1]
+	dir, server := statedir.Pins(), args[1]
 	if args[0] == "accept" {
-		before, err := shim.LoadPins(dir, server)
+		before, err := pins.Load(dir, server)
 		if err != nil {
 			fmt.Fprintln(stderr, "srt-mcp pins:", err)
 			return 1
@@ -34,14 +37,14 @@ makes the pending state the accepted one.
 			fmt.Fprintf(stdout, "%s: nothing pending; the accepted pins stay\n", safetext.Line(server))
 			return 0
 		}
-		if _, err := shim.AcceptPins(dir, server); err != nil {
+		if _, err := pins.Accept(dir, server); err != nil {
 			fmt.Fprintln(stderr, "srt-mcp pins:", err)
 			return 1
 		}
 		fmt.Fprintf(stdout, "%s: accepted the pending tool definitions and policy\n", safetext.Line(server))
 		return 0
 	}
-	p, err := shim.LoadPins(dir, server)
+	p, err := pins.Load(dir, server)
 	if err != nil || p == nil {
 		if err == nil {
 			err = fmt.Errorf("no pins recorded for %q", server)
@@ -74,9 +77,9 @@ makes the pending state the accepted one.
 		old, known := p.Accepted.Tools[n]
 		switch {
 		case !known:
-			fmt.Fprintf(stdout, "  new tool %s:\n%s", safetext.Line(n), safetext.Lines(shim.ToolDiff(n, shim.ToolDef{}, cur, false)))
+			fmt.Fprintf(stdout, "  new tool %s:\n%s", safetext.Line(n), safetext.Lines(pins.ToolDiff(n, pins.ToolDef{}, cur, false)))
 		case old.Digest != cur.Digest:
-			fmt.Fprintf(stdout, "  changed tool %s:\n%s", safetext.Line(n), safetext.Lines(shim.ToolDiff(n, old, cur, true)))
+			fmt.Fprintf(stdout, "  changed tool %s:\n%s", safetext.Line(n), safetext.Lines(pins.ToolDiff(n, old, cur, true)))
 		}
 	}
 	return 0

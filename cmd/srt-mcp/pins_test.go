@@ -7,7 +7,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/srt-mcp/srt-mcp/shim"
+	"github.com/srt-mcp/srt-mcp/internal/pins"
+
+	"github.com/srt-mcp/srt-mcp/internal/statedir"
 )
 
 // TestPinsShowEscapes: tool names and descriptions in a pin file are the
@@ -16,17 +18,17 @@ import (
 func TestPinsShowEscapes(t *testing.T) {
 	t.Setenv("XDG_STATE_HOME", t.TempDir())
 	evil := "read\nsrt-mcp: forged\x1b[2J \u202eexe"
-	f := shim.PinFile{
+	f := pins.PinFile{
 		Server:   "srv",
-		Accepted: &shim.PinSet{Policy: "p", Tools: map[string]shim.ToolDef{"t": {Digest: "d1", Description: "old"}}},
-		Pending: &shim.PinSet{Policy: "p", Tools: map[string]shim.ToolDef{
+		Accepted: &pins.PinSet{Policy: "p", Tools: map[string]pins.ToolDef{"t": {Digest: "d1", Description: "old"}}},
+		Pending: &pins.PinSet{Policy: "p", Tools: map[string]pins.ToolDef{
 			"t":                 {Digest: "d2", Description: evil},
 			"new\x1b]0;title\a": {Digest: "d3", Description: evil},
 		}},
 		Updated: "now",
 	}
 	data, _ := json.Marshal(f)
-	dir := shim.PinsDir()
+	dir := statedir.Pins()
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		t.Fatal(err)
 	}

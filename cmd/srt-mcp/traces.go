@@ -6,7 +6,10 @@ import (
 	"io"
 
 	"github.com/srt-mcp/srt-mcp/internal/safetext"
-	"github.com/srt-mcp/srt-mcp/shim"
+
+	"github.com/srt-mcp/srt-mcp/internal/trace"
+
+	"github.com/srt-mcp/srt-mcp/internal/statedir"
 )
 
 func runTraces(args []string, stdout, stderr io.Writer) int {
@@ -14,7 +17,7 @@ func runTraces(args []string, stdout, stderr io.Writer) int {
 that caused them. --suggest proposes settings that would allow targets seen
 at least --min-count times, with the evidence. It never edits settings.
 `)
-	dir := cmd.String("trace-dir", shim.DefaultTraceDir(), "read the traces in `DIR`")
+	dir := cmd.String("trace-dir", statedir.Traces(), "read the traces in `DIR`")
 	server := cmd.String("server", "", "only the server named `NAME`")
 	suggest := cmd.Bool("suggest", false, "propose settings that would allow what was denied, with the evidence")
 	minCount := cmd.Int("min-count", 3, "suggest only targets denied at least `N` times")
@@ -25,7 +28,7 @@ at least --min-count times, with the evidence. It never edits settings.
 	if cmd.NArg() > 0 {
 		return cmd.usageError(stderr, fmt.Errorf("unexpected argument %q", cmd.Arg(0)))
 	}
-	records, bad, err := shim.ReadTraces(*dir, *server)
+	records, bad, err := trace.Read(*dir, *server)
 	if err != nil {
 		fmt.Fprintf(stderr, "srt-mcp traces: %v\n", err)
 		return 1
@@ -33,22 +36,22 @@ at least --min-count times, with the evidence. It never edits settings.
 	if bad > 0 {
 		fmt.Fprintf(stderr, "srt-mcp traces: skipped %d malformed lines\n", bad)
 	}
-	sums := shim.Summarize(records)
-	var sugs map[string][]shim.Suggestion
+	sums := trace.Summarize(records)
+	var sugs map[string][]trace.Suggestion
 	if *suggest {
-		sugs = map[string][]shim.Suggestion{}
+		sugs = map[string][]trace.Suggestion{}
 		for _, s := range sums {
-			sugs[s.Server] = shim.Suggest(s, *minCount)
+			sugs[s.Server] = trace.Suggest(s, *minCount)
 		}
 	}
 	if !*asJSON {
-		shim.WriteSummaries(stdout, sums, sugs, *minCount)
+		trace.WriteSummaries(stdout, sums, sugs, *minCount)
 		return 0
 	}
 	type serverOut struct {
-		shim.Summary
-		Suggestions []shim.Suggestion `json:"suggestions,omitempty"`
-		Patch       map[string]any    `json:"patch,omitempty"`
+		trace.Summary
+		Suggestions []trace.Suggestion `json:"suggestions,omitempty"`
+		Patch       map[string]any     `json:"patch,omitempty"`
 	}
 	out := struct {
 		Servers []serverOut `json:"servers"`
@@ -57,7 +60,7 @@ at least --min-count times, with the evidence. It never edits settings.
 		o := serverOut{Summary: s}
 		if sugs != nil {
 			o.Suggestions = sugs[s.Server]
-			o.Patch = shim.Patch(o.Suggestions)
+			o.Patch = trace.Patch(o.Suggestions)
 		}
 		out.Servers = append(out.Servers, o)
 	}

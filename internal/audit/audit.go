@@ -25,7 +25,8 @@ import (
 	"github.com/srt-mcp/srt-mcp/internal/mcpclient"
 	"github.com/srt-mcp/srt-mcp/internal/workspace"
 	"github.com/srt-mcp/srt-mcp/sandbox"
-	"github.com/srt-mcp/srt-mcp/shim"
+
+	"github.com/srt-mcp/srt-mcp/internal/trace"
 )
 
 // Call is one sample tool call.
@@ -81,12 +82,12 @@ type CallResult struct {
 
 // Observation is one thing the server did, with the calls in flight.
 type Observation struct {
-	Target   string   `json:"target"`
-	Op       string   `json:"op"`
-	Decision string   `json:"decision"`
-	Rule     string   `json:"rule"`
-	Count    int      `json:"count"`
-	Calls    []string `json:"calls"`
+	Target   string         `json:"target"`
+	Op       trace.Op       `json:"op"`
+	Decision trace.Decision `json:"decision"`
+	Rule     string         `json:"rule"`
+	Count    int            `json:"count"`
+	Calls    []string       `json:"calls"`
 }
 
 // HiddenFinding is a tool description that seems to address the model.
@@ -167,14 +168,10 @@ func Run(opt Options) (*Report, error) {
 		return nil, fmt.Errorf("%w\n%s", err, lastLines(stderr.String(), 15))
 	}
 	rep.Server, rep.Version, rep.ProtocolVersion, rep.Instructions = init.ServerInfo.Name, init.ServerInfo.Version, init.ProtocolVersion, init.Instructions
-	if tools, err := c.ListTools(ctx, mcp.ListToolsRequest{}); err == nil {
-		for _, t := range tools.Tools {
-			raw, _ := json.Marshal(t)
-			var def struct{ InputSchema any }
-			json.Unmarshal(raw, &def)
-			rep.Tools = append(rep.Tools, Tool{Name: t.Name, Description: t.Description,
-				Digest: digest(map[string]any{"name": t.Name, "description": t.Description, "inputSchema": def.InputSchema})})
-		}
+	// A failed tools/list leaves the report without tools rather than
+	// failing the audit.
+	if tools, err := listTools(ctx, c.GetTransport()); err == nil {
+		rep.Tools = tools
 	}
 	if res, err := c.ListResources(ctx, mcp.ListResourcesRequest{}); err == nil {
 		rep.Resources = len(res.Resources)
@@ -194,7 +191,7 @@ func Run(opt Options) (*Report, error) {
 	}
 	c.Close()
 
-	recs, _, err := shim.ReadTraces(traceDir, "")
+	recs, _, err := trace.Read(traceDir, "")
 	if err != nil {
 		return nil, err
 	}
@@ -260,13 +257,19 @@ func scrubbedEnv() []string {
 	return out
 }
 
-func (r *Report) fromTrace(recs []shim.Record, work string) {
-	type key struct{ kind, op, target, decision, rule string }
+func (r *Report) fromTrace(recs []trace.Record, work string) {
+	type key struct {
+		kind     trace.Kind
+		op       trace.Op
+		target   string
+		decision trace.Decision
+		rule     string
+	}
 	groups := map[key]*Observation{}
 	var order []key
 	procs := map[string]bool{}
 	for _, rec := range recs {
-		if rec.Kind == shim.KindProcess {
+		if rec.Kind == trace.KindProcess {
 			if !procs[rec.Target] {
 				procs[rec.Target] = true
 				r.Processes = append(r.Processes, rec.Target)
@@ -291,15 +294,15 @@ func (r *Report) fromTrace(recs []shim.Record, work string) {
 	for _, k := range order {
 		o := *groups[k]
 		switch {
-		case k.kind == shim.KindNetwork && k.op == "exfil":
+		case k.kind == trace.KindNetwork && k.op == trace.OpExfil:
 			r.Egress = append(r.Egress, o)
-		case k.kind == shim.KindNetwork:
+		case k.kind == trace.KindNetwork:
 			r.Network = append(r.Network, o)
-		case k.kind == shim.KindFSWrite && !under(o.Target, work):
+		case k.kind == trace.KindFSWrite && !under(o.Target, work):
 			r.Writes = append(r.Writes, o)
-		case k.kind == shim.KindFSRead:
+		case k.kind == trace.KindFSRead:
 			r.DecoyReads = append(r.DecoyReads, o)
-		case k.kind == shim.KindUnixSocket:
+		case k.kind == trace.KindUnixSocket:
 			r.UnixSockets = append(r.UnixSockets, o)
 		}
 	}
@@ -344,7 +347,7 @@ func scanDescriptions(tools []Tool, instructions string) []HiddenFinding {
 func (r *Report) findings() {
 	for _, o := range r.DecoyReads {
 		what := "read decoy"
-		if o.Decision == shim.DecisionDeny {
+		if o.Decision == trace.DecisionDeny {
 			what = "tried to read protected"
 		}
 		r.Findings = append(r.Findings, fmt.Sprintf("%s %s%s", what, o.Target, during(o.Calls)))
@@ -381,7 +384,7 @@ func leastPrivilege(base map[string]any, r *Report) map[string]any {
 	}
 	var domains []string
 	for _, o := range r.Network {
-		if o.Decision == shim.DecisionDeny {
+		if o.Decision == trace.DecisionDeny {
 			continue // refused for real (a non-public address, a failed lookup)
 		}
 		host, port, err := net.SplitHostPort(o.Target)
@@ -420,11 +423,6 @@ func leastPrivilege(base map[string]any, r *Report) map[string]any {
 	fsm["allowWrite"] = []string{"."}
 	policy["filesystem"] = fsm
 	return policy
-}
-
-func digest(v any) string {
-	b, _ := json.Marshal(v)
-	return shimDigest(b)
 }
 
 func lastLines(s string, n int) string {

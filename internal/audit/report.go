@@ -1,18 +1,11 @@
 package audit
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"strings"
 
 	"github.com/srt-mcp/srt-mcp/internal/safetext"
 )
-
-func shimDigest(b []byte) string {
-	sum := sha256.Sum256(b)
-	return "sha256:" + hex.EncodeToString(sum[:16])
-}
 
 // Clean reports whether the audit found nothing that makes it fail.
 func (r *Report) Clean() bool { return len(r.Findings) == 0 }

@@ -1,3 +1,5 @@
+//go:build unix
+
 // Package e2e drives the built srt-mcp end to end for escape tests: a
 // throw-away world (home, credentials, a git project) owned by the user the
 // test runs as, srt-mcp started on the probe server as that user with a

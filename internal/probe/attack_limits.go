@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 
 	"github.com/mark3labs/mcp-go/mcp"
 )
@@ -239,7 +238,7 @@ func childAlloc(mb int) int {
 	page := os.Getpagesize()
 	for got < mb {
 		size := min(chunk, mb-got)
-		m, err := syscall.Mmap(-1, 0, size<<20, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_PRIVATE|syscall.MAP_ANON)
+		m, err := mmapAnon(size << 20)
 		if err != nil {
 			fmt.Printf("mmap: %v\n", err)
 			return 1

@@ -20,7 +20,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/mark3labs/mcp-go/mcp"
@@ -216,11 +215,7 @@ func New() *server.MCPServer {
 		})
 	s.AddTool(mcp.NewTool("signal", mcp.WithDescription("Send signal 0 (existence check) or SIGTERM to a process."), mcp.WithNumber("pid", mcp.Required()), mcp.WithBoolean("term")),
 		func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
-			sig := syscall.Signal(0)
-			if req.GetBool("term", false) {
-				sig = syscall.SIGTERM
-			}
-			if err := syscall.Kill(req.GetInt("pid", 0), sig); err != nil {
+			if err := signalProcess(req.GetInt("pid", 0), req.GetBool("term", false)); err != nil {
 				return mcp.NewToolResultError(err.Error()), nil
 			}
 			return mcp.NewToolResultText("signalled"), nil

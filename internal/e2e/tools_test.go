@@ -1,4 +1,6 @@
-package shim_test
+//go:build unix
+
+package e2e
 
 import (
 	"os"
@@ -11,7 +13,8 @@ import (
 	"github.com/mark3labs/mcp-go/client"
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/srt-mcp/srt-mcp/internal/testbin"
-	"github.com/srt-mcp/srt-mcp/shim"
+
+	"github.com/srt-mcp/srt-mcp/internal/trace"
 )
 
 func toolNames(t *testing.T, c *client.Client) []string {
@@ -59,10 +62,10 @@ func TestToolPolicyFiltersListsAndRefusesCalls(t *testing.T) {
 		t.Error("the denied call reached the server")
 	}
 	// After notifications/tools/list_changed the new list is filtered too.
-	if _, failed := call(t, c, "add_tool", map[string]any{"name": "added_bad_tool"}); failed {
+	if _, failed := toolText(t, c, "add_tool", map[string]any{"name": "added_bad_tool"}); failed {
 		t.Fatal("add_tool failed")
 	}
-	call(t, c, "add_tool", map[string]any{"name": "added_fine_tool"})
+	toolText(t, c, "add_tool", map[string]any{"name": "added_fine_tool"})
 	names = toolNames(t, c)
 	joined := strings.Join(names, " ")
 	if strings.Contains(joined, "added_bad_tool") || !strings.Contains(joined, "added_fine_tool") {
@@ -72,11 +75,11 @@ func TestToolPolicyFiltersListsAndRefusesCalls(t *testing.T) {
 		t.Error("call to a denied, newly added tool went through")
 	}
 	c.Close()
-	recs, _, _ := shim.ReadTraces(filepath.Join(w.root, "traces"), "")
+	recs, _, _ := trace.Read(filepath.Join(w.root, "traces"), "")
 	var toolEvents []string
 	for _, r := range recs {
-		if r.Kind == shim.KindTool {
-			toolEvents = append(toolEvents, r.Op+" "+r.Target+" "+r.Rule)
+		if r.Kind == trace.KindTool {
+			toolEvents = append(toolEvents, string(r.Op)+" "+r.Target+" "+r.Rule)
 		}
 	}
 	want := "call-denied write_file mcp.tools.deny: write_*|call-denied added_bad_tool mcp.tools.deny: added_bad*"
@@ -111,7 +114,7 @@ func TestToolPinLifecycle(t *testing.T) {
 	}
 	// First use: recorded and trusted.
 	c := session("")
-	if _, failed := call(t, c, "echo_len", map[string]any{"text": "abc"}); failed {
+	if _, failed := toolText(t, c, "echo_len", map[string]any{"text": "abc"}); failed {
 		t.Fatal("first use blocked")
 	}
 	c.Close()
@@ -121,7 +124,7 @@ func TestToolPinLifecycle(t *testing.T) {
 	}
 	// Unchanged: still fine.
 	c = session("")
-	if _, failed := call(t, c, "echo_len", map[string]any{"text": "abc"}); failed {
+	if _, failed := toolText(t, c, "echo_len", map[string]any{"text": "abc"}); failed {
 		t.Fatal("unchanged session blocked")
 	}
 	c.Close()
@@ -132,7 +135,7 @@ func TestToolPinLifecycle(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "tool definition changed since it was accepted") || !strings.Contains(err.Error(), "srt-mcp pins accept srt-mcp-probe") {
 		t.Errorf("changed tool: %v", err)
 	}
-	if _, failed := call(t, c, "env", nil); failed {
+	if _, failed := toolText(t, c, "env", nil); failed {
 		t.Error("an unchanged tool was blocked")
 	}
 	c.Close()
@@ -147,7 +150,7 @@ func TestToolPinLifecycle(t *testing.T) {
 		t.Errorf("pins accept: %s", out)
 	}
 	c = session("changed")
-	if _, failed := call(t, c, "echo_len", map[string]any{"text": "abc"}); failed {
+	if _, failed := toolText(t, c, "echo_len", map[string]any{"text": "abc"}); failed {
 		t.Error("accepted change still blocked")
 	}
 	c.Close()
@@ -160,7 +163,7 @@ func TestToolPinLifecycle(t *testing.T) {
 	c.Close()
 	srtMCP(t, w, "pins", "accept", "srt-mcp-probe")
 	c = session("changed", "--settings", s)
-	if _, failed := call(t, c, "env", nil); failed {
+	if _, failed := toolText(t, c, "env", nil); failed {
 		t.Error("blocked after accepting the policy change")
 	}
 }

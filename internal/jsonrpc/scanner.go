@@ -1,4 +1,4 @@
-package shim
+package jsonrpc
 
 import (
 	"bytes"
@@ -176,6 +176,22 @@ func (s *Scanner) SafeLen() int {
 // LineBad reports whether the current, unfinished line is already known
 // to be refused.
 func (s *Scanner) LineBad() bool { return s.lineBad || s.state == stBad }
+
+// Why is the first reason the current, unfinished line is refused, or ""
+// (LineBad says whether it is).
+func (s *Scanner) Why() string { return s.why }
+
+// AtLineStart reports that nothing but blanks has been scanned since the
+// last newline: a stream that ends here ended at a message boundary.
+func (s *Scanner) AtLineStart() bool { return !s.started && !s.inMessage }
+
+// SwapEmit replaces the function called once per message and returns the
+// previous one, so that a relay can collect a line's envelopes before it
+// decides what to do with the line.
+func (s *Scanner) SwapEmit(emit func(*Envelope)) (previous func(*Envelope)) {
+	previous, s.emit = s.emit, emit
+	return previous
+}
 
 // DigestArguments makes the scanner compute Envelope.ArgDigest with the
 // hash newDigest returns (an HMAC, so that short secrets cannot be found by

@@ -1,4 +1,6 @@
-package shim_test
+//go:build unix
+
+package e2e
 
 import (
 	"bufio"
@@ -24,8 +26,6 @@ import (
 	"github.com/srt-mcp/srt-mcp/internal/probe"
 	"github.com/srt-mcp/srt-mcp/internal/testbin"
 )
-
-func TestMain(m *testing.M) { testbin.Main(m) }
 
 // world is a throw-away user: a home with credentials and a project that is
 // the server's working directory. It lives outside /tmp, which the sandbox
@@ -136,8 +136,8 @@ func (w testWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// call invokes a probe tool and returns its text and whether it failed.
-func call(t *testing.T, c *client.Client, tool string, args map[string]any) (string, bool) {
+// toolText invokes a probe tool and returns its text and whether it failed.
+func toolText(t *testing.T, c *client.Client, tool string, args map[string]any) (string, bool) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -156,7 +156,7 @@ func call(t *testing.T, c *client.Client, tool string, args map[string]any) (str
 
 func mustFail(t *testing.T, c *client.Client, what, tool string, args map[string]any, wantErr string) {
 	t.Helper()
-	text, failed := call(t, c, tool, args)
+	text, failed := toolText(t, c, tool, args)
 	if !failed {
 		t.Errorf("%s: succeeded (%q), want it blocked", what, text)
 		return
@@ -168,7 +168,7 @@ func mustFail(t *testing.T, c *client.Client, what, tool string, args map[string
 
 func mustSucceed(t *testing.T, c *client.Client, what, tool string, args map[string]any) string {
 	t.Helper()
-	text, failed := call(t, c, tool, args)
+	text, failed := toolText(t, c, tool, args)
 	if failed {
 		t.Errorf("%s: failed: %s", what, text)
 	}
@@ -229,7 +229,7 @@ func TestEscapesFromInside(t *testing.T) {
 	w := newWorld(t)
 	c := connect(t, w)
 	// Capabilities are gone, so masks cannot be unmounted.
-	out, _ := call(t, c, "run", map[string]any{"argv": []string{"umount", "-l", filepath.Join(w.home, ".ssh")}})
+	out, _ := toolText(t, c, "run", map[string]any{"argv": []string{"umount", "-l", filepath.Join(w.home, ".ssh")}})
 	if strings.HasPrefix(out, "exit 0") {
 		t.Errorf("umount of the ~/.ssh mask succeeded: %s", out)
 	}
@@ -239,12 +239,12 @@ func TestEscapesFromInside(t *testing.T) {
 		t.Errorf("capabilities, no_new_privs or seccomp not as expected:\n%s", grepLines(text, "Cap", "NoNewPrivs", "Seccomp"))
 	}
 	// No new user namespace (it would bring a fresh capability set).
-	out, _ = call(t, c, "run", map[string]any{"argv": []string{"unshare", "-U", "-r", "true"}})
+	out, _ = toolText(t, c, "run", map[string]any{"argv": []string{"unshare", "-U", "-r", "true"}})
 	if !strings.HasPrefix(out, "exit 1") {
 		t.Errorf("unshare -U: %s", out)
 	}
 	// Remounting the read-only root writable needs CAP_SYS_ADMIN.
-	out, _ = call(t, c, "run", map[string]any{"argv": []string{"mount", "-o", "remount,rw", "/"}})
+	out, _ = toolText(t, c, "run", map[string]any{"argv": []string{"mount", "-o", "remount,rw", "/"}})
 	if strings.HasPrefix(out, "exit 0") {
 		t.Errorf("remount / rw succeeded: %s", out)
 	}
@@ -290,14 +290,16 @@ func TestHostUnixSocketUnreachable(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ln.Close()
-	accepted := make(chan struct{}, 16)
+	// Every connection the host socket accepts, in accept order, by its
+	// peer's address (the probe's are unnamed).
+	accepted := make(chan string, 16)
 	go func() {
 		for {
 			c, err := ln.Accept()
 			if err != nil {
 				return
 			}
-			accepted <- struct{}{}
+			accepted <- c.RemoteAddr().String()
 			c.Close()
 		}
 	}()
@@ -319,12 +321,26 @@ func TestHostUnixSocketUnreachable(t *testing.T) {
 	// find its tool pins asking for re-acceptance.
 	c2 := connect(t, w, "--settings", s, "--name", "probe-with-unix-sockets")
 	mustSucceed(t, c2, "connect with allowAllUnixSockets", "connect_unix", map[string]any{"path": sock})
-	// The allowed connection was made before the tool answered; its
-	// accept may still be on its way.
-	select {
-	case <-accepted:
-	case <-time.After(30 * time.Second):
-		t.Error("the host socket never accepted the allowed connection")
+	// A connect returns once the connection is queued, and the queue is
+	// accepted in order: a sentinel connection from the host, queued after
+	// the probe's, is accepted after every connection the probe made. (The
+	// count used to be read straight after the call, racing the accept
+	// loop, which failed under load.)
+	sentinel := filepath.Join(w.root, "sentinel.sock")
+	sc, err := net.DialUnix("unix", &net.UnixAddr{Name: sentinel, Net: "unix"}, &net.UnixAddr{Name: sock, Net: "unix"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sc.Close()
+	n := 0
+	for peer := range accepted { // go test's -timeout bounds a hang here
+		if peer == sentinel {
+			break
+		}
+		n++
+	}
+	if n != 1 {
+		t.Errorf("host socket accepted %d connections, want exactly the allowed one", n)
 	}
 }
 
@@ -360,16 +376,16 @@ type rawShim struct {
 	cmd    *exec.Cmd
 	stdin  io.WriteCloser
 	stdout *bufio.Reader
-	stderr *syncBuffer
+	stderr *stderrBuffer
 }
 
-type syncBuffer struct {
+type stderrBuffer struct {
 	mu   sync.Mutex
 	buf  bytes.Buffer
 	seen chan struct{} // signalled on every write
 }
 
-func (b *syncBuffer) Write(p []byte) (int, error) {
+func (b *stderrBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	select {
@@ -379,14 +395,14 @@ func (b *syncBuffer) Write(p []byte) (int, error) {
 	return b.buf.Write(p)
 }
 
-func (b *syncBuffer) String() string {
+func (b *stderrBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
 }
 
 // waitFor blocks until stderr contains s (or the test times out).
-func (b *syncBuffer) waitFor(t *testing.T, s string) {
+func (b *stderrBuffer) waitFor(t *testing.T, s string) {
 	t.Helper()
 	deadline := time.After(30 * time.Second)
 	for !strings.Contains(b.String(), s) {
@@ -398,7 +414,7 @@ func (b *syncBuffer) waitFor(t *testing.T, s string) {
 	}
 }
 
-func startRaw(t *testing.T, dir string, env []string, args ...string) *rawShim {
+func startRawShim(t *testing.T, dir string, env []string, args ...string) *rawShim {
 	t.Helper()
 	cmd := exec.Command(testbin.SrtMCP(t), args...)
 	cmd.Dir = dir
@@ -411,7 +427,7 @@ func startRaw(t *testing.T, dir string, env []string, args ...string) *rawShim {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &rawShim{cmd: cmd, stdin: stdin, stdout: bufio.NewReaderSize(stdout, 1<<20), stderr: &syncBuffer{seen: make(chan struct{}, 1)}}
+	r := &rawShim{cmd: cmd, stdin: stdin, stdout: bufio.NewReaderSize(stdout, 1<<20), stderr: &stderrBuffer{seen: make(chan struct{}, 1)}}
 	cmd.Stderr = r.stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -480,7 +496,7 @@ func initRaw(t *testing.T, r *rawShim) {
 func TestServerDeathAnswersRequestsInFlight(t *testing.T) {
 	testbin.RequireBwrap(t)
 	w := newWorld(t)
-	r := startRaw(t, w.project, w.env(), "--", testbin.Probe(t))
+	r := startRawShim(t, w.project, w.env(), "--", testbin.Probe(t))
 	initRaw(t, r)
 	r.send(t, `{"jsonrpc":"2.0","id":"slow","method":"tools/call","params":{"name":"run","arguments":{"argv":["sleep","30"]}}}`)
 	r.send(t, `{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"exit","arguments":{"code":3}}}`)
@@ -509,7 +525,7 @@ func TestServerDeathAnswersRequestsInFlight(t *testing.T) {
 func TestClientEOFEndsServer(t *testing.T) {
 	testbin.RequireBwrap(t)
 	w := newWorld(t)
-	r := startRaw(t, w.project, w.env(), "--", testbin.Probe(t))
+	r := startRawShim(t, w.project, w.env(), "--", testbin.Probe(t))
 	initRaw(t, r)
 	r.stdin.Close()
 	if code := r.exitCode(t); code != 0 {
@@ -522,7 +538,7 @@ func TestShutdownEscalatesToSIGTERM(t *testing.T) {
 	w := newWorld(t)
 	// A server that ignores stdin EOF but honours SIGTERM.
 	script := `trap 'echo got-TERM >&2; exit 42' TERM; echo ready >&2; while :; do sleep 0.05; done`
-	r := startRaw(t, w.project, w.env(), "--grace", "100ms", "--", "sh", "-c", script)
+	r := startRawShim(t, w.project, w.env(), "--grace", "100ms", "--", "sh", "-c", script)
 	r.stderr.waitFor(t, "ready")
 	r.stdin.Close()
 	if code := r.exitCode(t); code != 42 {
@@ -537,7 +553,7 @@ func TestShutdownEscalatesToSIGKILL(t *testing.T) {
 	testbin.RequireBwrap(t)
 	w := newWorld(t)
 	script := `trap '' TERM; echo ready >&2; while :; do sleep 0.05; done`
-	r := startRaw(t, w.project, w.env(), "--grace", "100ms", "--", "sh", "-c", script)
+	r := startRawShim(t, w.project, w.env(), "--grace", "100ms", "--", "sh", "-c", script)
 	r.stderr.waitFor(t, "ready")
 	r.stdin.Close()
 	if code := r.exitCode(t); code != 128+9 {
@@ -561,7 +577,7 @@ func TestSignalsReachServer(t *testing.T) {
 		{syscall.SIGTERM, `echo ready >&2; exec sleep 1000`, 128 + int(syscall.SIGTERM)},
 	} {
 		t.Run(tc.sig.String(), func(t *testing.T) {
-			r := startRaw(t, w.project, w.env(), "--", "sh", "-c", tc.script)
+			r := startRawShim(t, w.project, w.env(), "--", "sh", "-c", tc.script)
 			r.stderr.waitFor(t, "ready")
 			if err := r.cmd.Process.Signal(tc.sig); err != nil {
 				t.Fatal(err)
@@ -577,7 +593,7 @@ func TestKillingTheShimLeavesNoProcess(t *testing.T) {
 	testbin.RequireBwrap(t)
 	w := newWorld(t)
 	marker := strconv.Itoa(900000 + os.Getpid()%99999)
-	r := startRaw(t, w.project, w.env(), "--", testbin.Probe(t))
+	r := startRawShim(t, w.project, w.env(), "--", testbin.Probe(t))
 	initRaw(t, r)
 	// A grandchild that would outlive its parent anywhere else.
 	r.send(t, `{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"run","arguments":{"argv":["sh","-c","sleep `+marker+` >/dev/null 2>&1 & echo started"]}}}`)
@@ -662,7 +678,7 @@ func TestRelayIsByteExact(t *testing.T) {
 			cmd.Stdin = &in
 			var out bytes.Buffer
 			cmd.Stdout = &out
-			stderr := &syncBuffer{seen: make(chan struct{}, 1)}
+			stderr := &stderrBuffer{seen: make(chan struct{}, 1)}
 			cmd.Stderr = stderr
 			if err := cmd.Run(); err != nil {
 				t.Fatalf("srt-mcp -- cat: %v\n%s", err, stderr.String())
@@ -757,7 +773,7 @@ func TestUnterminatedLastLine(t *testing.T) {
 				}
 				var out bytes.Buffer
 				cmd.Stdout = &out
-				stderr := &syncBuffer{seen: make(chan struct{}, 1)}
+				stderr := &stderrBuffer{seen: make(chan struct{}, 1)}
 				cmd.Stderr = stderr
 				if err := cmd.Start(); err != nil {
 					t.Fatal(err)

@@ -1,4 +1,6 @@
-package shim_test
+//go:build unix
+
+package e2e
 
 import (
 	"bufio"
@@ -14,7 +16,6 @@ import (
 
 	"github.com/srt-mcp/srt-mcp/internal/probe"
 	"github.com/srt-mcp/srt-mcp/internal/testbin"
-	"github.com/srt-mcp/srt-mcp/shim"
 )
 
 // Benchmarks come in pairs, direct (the server alone) and srt-mcp (the same
@@ -231,26 +232,6 @@ func procStatus(pid int, field string) int64 {
 		}
 	}
 	return 0
-}
-
-// BenchmarkScanner measures the envelope scanner alone on a typical small
-// message and on a large string payload.
-func BenchmarkScanner(b *testing.B) {
-	small := []byte(`{"jsonrpc":"2.0","id":42,"method":"tools/call","params":{"name":"read_file","arguments":{"path":"/home/user/project/README.md"}}}` + "\n")
-	large := []byte(`{"jsonrpc":"2.0","id":1,"result":{"content":[{"type":"text","text":"` + strings.Repeat("lorem ipsum \\\"dolor\\\" sit amet ", 1<<16) + `"}]}}` + "\n")
-	for name, msg := range map[string][]byte{"small": small, "large": large} {
-		b.Run(name, func(b *testing.B) {
-			sc := shim.NewScanner(func(*shim.Envelope) {})
-			b.SetBytes(int64(len(msg)))
-			for b.Loop() {
-				for p := msg; len(p) > 0; {
-					k := min(len(p), 256<<10)
-					sc.Scan(p[:k])
-					p = p[k:]
-				}
-			}
-		})
-	}
 }
 
 func median(d []time.Duration) time.Duration {

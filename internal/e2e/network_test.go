@@ -1,4 +1,6 @@
-package shim_test
+//go:build unix
+
+package e2e
 
 import (
 	"fmt"
@@ -81,7 +83,7 @@ func TestNetworkThroughTheProxies(t *testing.T) {
 	if got := get("http://denied.example/x", "env"); !strings.HasPrefix(got, "403\nnetwork.deniedDomains: denied.example\n") {
 		t.Errorf("denied host: %q", got)
 	}
-	text, failed := call(t, c, "http_get", map[string]any{"url": "https://unlisted.example/", "proxy": "env"})
+	text, failed := toolText(t, c, "http_get", map[string]any{"url": "https://unlisted.example/", "proxy": "env"})
 	if !failed || !strings.Contains(text, "Forbidden") {
 		t.Errorf("CONNECT to an unlisted host: %q", text)
 	}
@@ -146,7 +148,7 @@ func TestCurlThroughTheProxies(t *testing.T) {
 	s := w.settings(t, `{"network": {"allowedDomains": ["localhost"]}}`)
 	c := connect(t, w, "--settings", s)
 	run := func(args ...string) string {
-		out, _ := call(t, c, "run", map[string]any{"argv": append([]string{"curl", "-sS", "--max-time", "10"}, args...)})
+		out, _ := toolText(t, c, "run", map[string]any{"argv": append([]string{"curl", "-sS", "--max-time", "10"}, args...)})
 		return out
 	}
 	// curl, a third-party client, through each door.
@@ -172,12 +174,12 @@ func TestSSHProxyCommand(t *testing.T) {
 	c := connect(t, w, "--settings", s)
 	// GIT_SSH_COMMAND runs srt-mcp __connect as ssh's ProxyCommand; here it
 	// carries a line to the host's echo server through the SOCKS5 proxy.
-	out, _ := call(t, c, "run", map[string]any{"argv": []string{"sh", "-c",
+	out, _ := toolText(t, c, "run", map[string]any{"argv": []string{"sh", "-c",
 		`printf 'over socks\n' | "$0" __connect 127.0.0.1:1080 localhost ` + port(h.echo), testbin.SrtMCP(t)}})
 	if out != "exit 0\nover socks\n" {
 		t.Errorf("srt-mcp __connect: %q", out)
 	}
-	out, _ = call(t, c, "run", map[string]any{"argv": []string{"sh", "-c",
+	out, _ = toolText(t, c, "run", map[string]any{"argv": []string{"sh", "-c",
 		`printf x | "$0" __connect 127.0.0.1:1080 unlisted.example 22`, testbin.SrtMCP(t)}})
 	if !strings.Contains(out, "not allowed by ruleset") {
 		t.Errorf("srt-mcp __connect to an unlisted host: %q", out)

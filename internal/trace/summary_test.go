@@ -1,4 +1,4 @@
-package shim
+package trace
 
 import (
 	"encoding/json"
@@ -7,7 +7,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-func rec(kind, target, rule, tool string) Record {
+func rec(kind Kind, target, rule, tool string) Record {
 	r := Record{Server: "s", Run: "r1", Kind: kind, Target: target, Decision: DecisionDeny, Rule: rule}
 	if tool != "" {
 		r.MCP.InFlight = []CallRef{{ID: json.RawMessage("1"), Method: "tools/call", Tool: tool}}

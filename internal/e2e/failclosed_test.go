@@ -1,4 +1,6 @@
-package shim_test
+//go:build unix
+
+package e2e
 
 import (
 	"os"
@@ -51,7 +53,7 @@ func expectRefusal(t *testing.T, r *rawShim, want ...string) {
 func TestFailClosedWithoutBubblewrap(t *testing.T) {
 	w := newWorld(t)
 	empty := t.TempDir()
-	r := startRaw(t, w.project, envWithPath(w, empty), "--", testbin.Probe(t))
+	r := startRawShim(t, w.project, envWithPath(w, empty), "--", testbin.Probe(t))
 	expectRefusal(t, r, "bubblewrap (bwrap) is not installed", "apt install bubblewrap")
 	if code := r.exitCode(t); code != 69 {
 		t.Errorf("exit %d, want 69", code)
@@ -71,7 +73,7 @@ func TestFailClosedWhenUserNamespacesAreUnavailable(t *testing.T) {
 	if err := os.WriteFile(fake, []byte(script), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	r := startRaw(t, w.project, envWithPath(w, dir), "--", testbin.Probe(t))
+	r := startRawShim(t, w.project, envWithPath(w, dir), "--", testbin.Probe(t))
 	expectRefusal(t, r, "could not start the MCP server in its sandbox", "user namespaces")
 	if code := r.exitCode(t); code != 69 {
 		t.Errorf("exit %d, want 69", code)
@@ -84,7 +86,7 @@ func TestFailClosedWhenUserNamespacesAreUnavailable(t *testing.T) {
 func TestFailClosedWhenServerCommandIsMissing(t *testing.T) {
 	testbin.RequireBwrap(t)
 	w := newWorld(t)
-	r := startRaw(t, w.project, w.env(), "--", "/nonexistent/server")
+	r := startRawShim(t, w.project, w.env(), "--", "/nonexistent/server")
 	expectRefusal(t, r, "not found inside the sandbox")
 	if code := r.exitCode(t); code != 69 {
 		t.Errorf("exit %d, want 69", code)
@@ -94,7 +96,7 @@ func TestFailClosedWhenServerCommandIsMissing(t *testing.T) {
 func TestFailClosedOnSettingsTypo(t *testing.T) {
 	w := newWorld(t)
 	s := w.settings(t, `{"filesystem": {"denyReed": ["~/.ssh"]}}`)
-	r := startRaw(t, w.project, w.env(), "--settings", s, "--", testbin.Probe(t))
+	r := startRawShim(t, w.project, w.env(), "--settings", s, "--", testbin.Probe(t))
 	expectRefusal(t, r, `filesystem.denyReed: unknown key (did you mean "denyRead"?)`)
 	if code := r.exitCode(t); code != 2 {
 		t.Errorf("exit %d, want 2", code)
@@ -103,7 +105,7 @@ func TestFailClosedOnSettingsTypo(t *testing.T) {
 
 func TestFailClosedOnUnreadableSettings(t *testing.T) {
 	w := newWorld(t)
-	r := startRaw(t, w.project, w.env(), "--settings", filepath.Join(w.root, "missing.json"), "--", testbin.Probe(t))
+	r := startRawShim(t, w.project, w.env(), "--settings", filepath.Join(w.root, "missing.json"), "--", testbin.Probe(t))
 	expectRefusal(t, r, "cannot read settings")
 	if code := r.exitCode(t); code != 2 {
 		t.Errorf("exit %d, want 2", code)

@@ -1,4 +1,6 @@
-package shim_test
+//go:build unix
+
+package e2e
 
 import (
 	"encoding/json"
@@ -11,7 +13,8 @@ import (
 	"testing"
 
 	"github.com/srt-mcp/srt-mcp/internal/testbin"
-	"github.com/srt-mcp/srt-mcp/shim"
+
+	"github.com/srt-mcp/srt-mcp/internal/trace"
 )
 
 // callTool sends one tools/call with the given id and waits for its reply,
@@ -27,19 +30,19 @@ func callTool(t *testing.T, r *rawShim, id, tool string, args map[string]any) {
 
 // traceSession runs the probe under srt-mcp with a trace directory and
 // returns the records written, after the server has exited.
-func traceSession(t *testing.T, w *world, extra []string, calls func(r *rawShim)) ([]shim.Record, string, string) {
+func traceSession(t *testing.T, w *world, extra []string, calls func(r *rawShim)) ([]trace.Record, string, string) {
 	t.Helper()
 	testbin.RequireBwrap(t)
 	dir := filepath.Join(w.root, "traces")
 	args := append(append([]string{"--trace-dir", dir}, extra...), "--", testbin.Probe(t))
-	r := startRaw(t, w.project, w.env(), args...)
+	r := startRawShim(t, w.project, w.env(), args...)
 	initRaw(t, r)
 	calls(r)
 	r.stdin.Close()
 	if code := r.exitCode(t); code != 0 {
 		t.Fatalf("exit %d: %s", code, r.stderr.String())
 	}
-	recs, bad, err := shim.ReadTraces(dir, "")
+	recs, bad, err := trace.Read(dir, "")
 	if err != nil || bad != 0 {
 		t.Fatalf("reading traces: %v (%d bad lines)", err, bad)
 	}
@@ -47,7 +50,7 @@ func traceSession(t *testing.T, w *world, extra []string, calls func(r *rawShim)
 }
 
 // brief is the part of a record a test pins down.
-func brief(r shim.Record) string {
+func brief(r trace.Record) string {
 	var ids []string
 	for _, c := range r.MCP.InFlight {
 		ids = append(ids, fmt.Sprintf("%s %s %s %v", c.ID, c.Method, c.Tool, c.ArgNames))
@@ -149,7 +152,7 @@ func TestLearnMode(t *testing.T) {
 	_ = body
 	counts := map[string]int{}
 	for _, r := range recs {
-		counts[r.Kind+" "+r.Decision+" "+r.Target]++
+		counts[string(r.Kind)+" "+string(r.Decision)+" "+r.Target]++
 	}
 	wantCounts := map[string]int{
 		"network would-deny localhost:" + port(h.web):     3,
@@ -181,7 +184,7 @@ func TestLearnMode(t *testing.T) {
 		Servers []struct {
 			Server      string
 			Events      int
-			Suggestions []shim.Suggestion
+			Suggestions []trace.Suggestion
 			Patch       map[string]map[string]any
 		}
 	}

@@ -1,13 +1,13 @@
-package shim
+package trace
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net"
-	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -15,70 +15,23 @@ import (
 	"github.com/srt-mcp/srt-mcp/internal/safetext"
 )
 
-// Record is one trace line as read back (the schema of docs/traces.md).
-type Record struct {
-	Time     string `json:"time"`
-	Server   string `json:"server"`
-	Run      string `json:"run"`
-	Kind     string `json:"kind"`
-	Op       string `json:"op"`
-	Target   string `json:"target"`
-	Decision string `json:"decision"`
-	Rule     string `json:"rule"`
-	MCP      struct {
-		InFlight  []CallRef `json:"inFlight"`
-		Ambiguous bool      `json:"ambiguous"`
-	} `json:"mcp"`
-}
-
-// ReadTraces reads the trace files in dir: all of them, or the one of
-// server. Malformed lines are counted, not fatal: a trace may end in a
-// half-written line if srt-mcp was killed.
-func ReadTraces(dir, server string) (records []Record, bad int, err error) {
-	files, err := filepath.Glob(filepath.Join(dir, "*.jsonl"))
-	if err != nil {
-		return nil, 0, err
-	}
-	if server != "" {
-		files = []string{filepath.Join(dir, FileName(server))}
-	}
-	for _, f := range files {
-		fh, err := os.Open(f)
-		if err != nil {
-			return nil, 0, err
-		}
-		sc := bufio.NewScanner(fh)
-		sc.Buffer(make([]byte, 64<<10), 16<<20)
-		for sc.Scan() {
-			var r Record
-			if json.Unmarshal(sc.Bytes(), &r) != nil || r.Kind == "" {
-				bad++
-				continue
-			}
-			records = append(records, r)
-		}
-		fh.Close()
-	}
-	return records, bad, nil
-}
-
 // Summary counts a server's events.
 type Summary struct {
-	Server  string         `json:"server"`
-	Runs    int            `json:"runs"`
-	Events  int            `json:"events"`
-	ByKind  map[string]int `json:"byKind"`
-	Targets []TargetCount  `json:"targets"`
+	Server  string        `json:"server"`
+	Runs    int           `json:"runs"`
+	Events  int           `json:"events"`
+	ByKind  map[Kind]int  `json:"byKind"`
+	Targets []TargetCount `json:"targets"`
 }
 
 // TargetCount is how often one target was hit, and by which tools.
 type TargetCount struct {
-	Kind      string   `json:"kind"`
-	Target    string   `json:"target"`
-	Decisions []string `json:"decisions"`
-	Rule      string   `json:"rule"`
-	Count     int      `json:"count"`
-	Tools     []string `json:"tools"`
+	Kind      Kind       `json:"kind"`
+	Target    string     `json:"target"`
+	Decisions []Decision `json:"decisions"`
+	Rule      string     `json:"rule"`
+	Count     int        `json:"count"`
+	Tools     []string   `json:"tools"`
 }
 
 // Summarize groups records by server, then by kind and target.
@@ -89,19 +42,19 @@ func Summarize(records []Record) []Summary {
 	}
 	var out []Summary
 	for server, rs := range byServer {
-		s := Summary{Server: server, Events: len(rs), ByKind: map[string]int{}}
+		s := Summary{Server: server, Events: len(rs), ByKind: map[Kind]int{}}
 		runs := map[string]bool{}
 		targets := map[string]*TargetCount{}
 		tools := map[string]map[string]bool{}
-		decisions := map[string]map[string]bool{}
+		decisions := map[string]map[Decision]bool{}
 		for _, r := range rs {
 			runs[r.Run] = true
 			s.ByKind[r.Kind]++
-			key := r.Kind + "\x00" + r.Target
+			key := string(r.Kind) + "\x00" + r.Target
 			t := targets[key]
 			if t == nil {
 				t = &TargetCount{Kind: r.Kind, Target: r.Target, Rule: r.Rule}
-				targets[key], tools[key], decisions[key] = t, map[string]bool{}, map[string]bool{}
+				targets[key], tools[key], decisions[key] = t, map[string]bool{}, map[Decision]bool{}
 			}
 			t.Count++
 			decisions[key][r.Decision] = true
@@ -119,7 +72,7 @@ func Summarize(records []Record) []Summary {
 			if a.Count != b.Count {
 				return a.Count > b.Count
 			}
-			return a.Kind+a.Target < b.Kind+b.Target
+			return string(a.Kind)+a.Target < string(b.Kind)+b.Target
 		})
 		out = append(out, s)
 	}
@@ -134,13 +87,8 @@ func toolLabel(c CallRef) string {
 	return c.Method
 }
 
-func sortedKeys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
+func sortedKeys[K ~string, V any](m map[K]V) []K {
+	return slices.Sorted(maps.Keys(m))
 }
 
 // Suggestion is one settings change that would allow a group of events.
@@ -306,8 +254,8 @@ func WriteSummaries(w io.Writer, sums []Summary, sugs map[string][]Suggestion, m
 	}
 	for _, s := range sums {
 		fmt.Fprintf(w, "%s: %d events in %d runs\n", esc(s.Server), s.Events, s.Runs)
-		for _, k := range sortedKeys(boolKeys(s.ByKind)) {
-			fmt.Fprintf(w, "  %-12s %d\n", esc(k), s.ByKind[k])
+		for _, k := range sortedKeys(s.ByKind) {
+			fmt.Fprintf(w, "  %-12s %d\n", esc(string(k)), s.ByKind[k])
 		}
 		fmt.Fprintln(w, "  targets:")
 		for _, t := range s.Targets {
@@ -315,7 +263,7 @@ func WriteSummaries(w io.Writer, sums []Summary, sugs map[string][]Suggestion, m
 			if len(t.Tools) > 0 {
 				tools = "  by " + strings.Join(escAll(t.Tools), ", ")
 			}
-			fmt.Fprintf(w, "    %5d  %-11s %-40s %s%s\n", t.Count, esc(t.Kind), esc(t.Target), strings.Join(escAll(t.Decisions), "/"), tools)
+			fmt.Fprintf(w, "    %5d  %-11s %-40s %s%s\n", t.Count, esc(string(t.Kind)), esc(t.Target), strings.Join(escAll(decisionStrings(t.Decisions)), "/"), tools)
 		}
 		if sugs == nil {
 			continue
@@ -341,10 +289,10 @@ func WriteSummaries(w io.Writer, sums []Summary, sugs map[string][]Suggestion, m
 	}
 }
 
-func boolKeys(m map[string]int) map[string]bool {
-	out := map[string]bool{}
-	for k := range m {
-		out[k] = true
+func decisionStrings(ds []Decision) []string {
+	out := make([]string, len(ds))
+	for i, d := range ds {
+		out[i] = string(d)
 	}
 	return out
 }

@@ -1,0 +1,158 @@
+package pins
+
+import (
+	"maps"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/srt-mcp/srt-mcp/internal/trace"
+)
+
+// Session is one run's view of a server's pins: it loads them once the
+// server's name is known, compares what the server shows with what was
+// accepted, blocks the calls to tools that are new or changed, and saves
+// what it saw (the first sighting as accepted, later differences as
+// pending). It is safe for concurrent use.
+type Session struct {
+	mu         sync.Mutex
+	dir        string
+	policy     string
+	file       *PinFile
+	observed   PinSet
+	blockAll   string            // why every call is blocked, if so
+	blocked    map[string]string // tool -> why its calls are blocked
+	report     func(trace.Event) // records tool-changed events
+	server     string
+	saveFailed bool
+	// firstUse: no pins existed when this session started, so everything
+	// it observes is trusted (trust on first use).
+	firstUse bool
+}
+
+// NewSession starts a session for the pins in dir under the policy with
+// the given digest. report receives the tool-changed and policy-changed
+// events and a failure to save.
+func NewSession(dir, policyDigest string, report func(trace.Event)) *Session {
+	return &Session{dir: dir, policy: policyDigest, blocked: map[string]string{}, report: report,
+		observed: PinSet{Policy: policyDigest, Tools: map[string]ToolDef{}}}
+}
+
+// SetServer loads the pins once the server's name is known.
+func (p *Session) SetServer(name string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.server != "" {
+		return
+	}
+	p.server = name
+	f, err := Load(p.dir, name)
+	if err != nil {
+		p.blockAll = err.Error() + " (fix or remove the file)"
+		return
+	}
+	p.file = f
+	if f == nil || f.Accepted == nil {
+		p.firstUse = true
+		p.file = &PinFile{Server: name}
+	}
+	if !p.firstUse && f.Accepted.Policy != p.policy {
+		p.blockAll = "the srt-mcp policy for this server changed since its tools were accepted"
+		p.report(trace.Event{Time: time.Now(), Kind: trace.KindTool, Op: trace.OpPolicyChanged, Target: name, Decision: trace.DecisionDeny, Rule: p.blockAll})
+	}
+	p.persistLocked()
+}
+
+// ObserveInstructions pins the server's instructions (initialize result).
+func (p *Session) ObserveInstructions(text string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.observed.Instructions = Digest(text)
+	if !p.firstUse && p.file != nil && p.file.Accepted.Instructions != "" && p.file.Accepted.Instructions != p.observed.Instructions {
+		p.blockAll = "the server's instructions changed since they were accepted"
+		p.report(trace.Event{Time: time.Now(), Kind: trace.KindTool, Op: trace.OpToolChanged, Target: "(instructions)", Decision: trace.DecisionDeny, Rule: p.blockAll})
+	}
+	p.persistLocked()
+}
+
+// ObserveTools pins the tools of a tools/list page and blocks the ones
+// that are new or changed since the accepted state.
+func (p *Session) ObserveTools(defs map[string]ToolDef) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, name := range slices.Sorted(maps.Keys(defs)) {
+		d := defs[name]
+		p.observed.Tools[name] = d
+		if p.firstUse || p.file == nil {
+			continue // first use: trusted
+		}
+		old, known := p.file.Accepted.Tools[name]
+		switch {
+		case !known:
+			p.blocked[name] = "new tool since the server's tools were accepted"
+		case old.Digest != d.Digest:
+			p.blocked[name] = "tool definition changed since it was accepted"
+		default:
+			delete(p.blocked, name)
+			continue
+		}
+		p.report(trace.Event{Time: time.Now(), Kind: trace.KindTool, Op: trace.OpToolChanged, Target: name, Decision: trace.DecisionDeny,
+			Rule: p.blocked[name], Detail: ToolDiff(name, old, d, known)})
+	}
+	p.persistLocked()
+}
+
+// persistLocked writes the pins: the first observations become the
+// accepted state; later differences become pending.
+func (p *Session) persistLocked() {
+	if p.server == "" {
+		return
+	}
+	obs := p.observed
+	if p.file == nil {
+		return // the pin file could not be read: nothing is overwritten
+	}
+	if p.firstUse {
+		p.file.Accepted = &PinSet{Policy: obs.Policy, Instructions: obs.Instructions, Tools: copyTools(obs.Tools)}
+	} else {
+		acc := p.file.Accepted
+		// Tools the accepted state has and this session did not list yet
+		// stay as accepted.
+		merged := copyTools(acc.Tools)
+		maps.Copy(merged, obs.Tools)
+		instr := obs.Instructions
+		if instr == "" {
+			instr = acc.Instructions
+		}
+		next := &PinSet{Policy: obs.Policy, Instructions: instr, Tools: merged}
+		if Digest(next) != Digest(acc) {
+			p.file.Pending = next
+		} else {
+			p.file.Pending = nil
+		}
+		if p.file.Accepted.Instructions == "" && obs.Instructions != "" && p.file.Pending == nil {
+			p.file.Accepted.Instructions = obs.Instructions
+		}
+	}
+	if err := Save(p.dir, p.file); err != nil && !p.saveFailed {
+		p.saveFailed = true
+		p.report(trace.Event{Time: time.Now(), Kind: trace.KindSandbox, Op: trace.OpPins, Target: p.dir, Decision: trace.DecisionError, Rule: "cannot save tool pins: " + err.Error()})
+	}
+}
+
+func copyTools(m map[string]ToolDef) map[string]ToolDef {
+	out := make(map[string]ToolDef, len(m))
+	maps.Copy(out, m)
+	return out
+}
+
+// CallBlocked says whether calls to tool are blocked by the pins.
+func (p *Session) CallBlocked(tool string) (string, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.blockAll != "" {
+		return p.blockAll, true
+	}
+	why, ok := p.blocked[tool]
+	return why, ok
+}
