@@ -29,8 +29,9 @@ type Process struct {
 
 	// Mounts is the filesystem view the sandbox was built with, for judging
 	// observed accesses.
-	Mounts  []Mount
-	initPID int // host PID of the sandbox's PID 1 (bwrap's init)
+	Mounts     []Mount
+	protection *Protection // what the seccomp broker refuses
+	initPID    int         // host PID of the sandbox's PID 1 (bwrap's init)
 }
 
 // Start launches the server inside bubblewrap. It returns once bwrap runs;
@@ -121,7 +122,7 @@ func Start(spec Spec) (*Process, error) {
 		netHost.Close()
 		return nil, &UnavailableError{Reason: "starting bubblewrap: " + err.Error()}
 	}
-	return &Process{cmd: cmd, ready: readyR, status: statusR, net: netHost, Mounts: mounts}, nil
+	return &Process{cmd: cmd, ready: readyR, status: statusR, net: netHost, Mounts: mounts, protection: spec.Policy.Protection()}, nil
 }
 
 // Handover blocks until the helper has sent its descriptors, or is gone.
@@ -171,7 +172,7 @@ func (p *Process) Handover() (*Handover, error) {
 		*dst = l
 	}
 	if want == 3 {
-		sup, err := NewSupervisor(fds[2])
+		sup, err := NewSupervisor(fds[2], p.protection)
 		if err != nil {
 			// Without a supervisor every observed syscall in the sandbox
 			// would block: closing the listener makes them fail (ENOSYS).
