@@ -173,6 +173,7 @@ func Resolve(s *Settings, source, cwd, home string) (*Policy, error) {
 	if p.AllowRead, err = resolve("filesystem.allowRead", s.Filesystem.AllowRead); err != nil {
 		return nil, err
 	}
+	p.protectUserSettings()
 	return p, nil
 }
 

@@ -1,6 +1,10 @@
 package sandbox
 
-import "testing"
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
 
 func TestProtectionRule(t *testing.T) {
 	pr := &Protection{Paths: []ProtectedPath{{Path: "/home/u/.config/git", Rule: "persistence point"}, {Path: "/home/u/.srt-settings.json", Rule: "srt-mcp settings"}}}
@@ -60,5 +64,31 @@ func TestProtectionRule(t *testing.T) {
 	}
 	if allow.Rule("/p/.git/hooks/pre-commit") == "" || allow.Rule("/p/.git/commondir") == "" {
 		t.Error("allowGitConfig must not open hooks or commondir")
+	}
+}
+
+func TestProtectUserSettingsWhenHomeIsWritable(t *testing.T) {
+	home := t.TempDir()
+	s, err := ParseSettings("s.json", []byte(`{"filesystem": {"allowWrite": ["~"]}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := Resolve(s, "s.json", home, home)
+	if err != nil {
+		t.Fatal(err)
+	}
+	settings := filepath.Join(realPath(home), UserSettingsFile)
+	if r := p.Protection().Rule(settings); r == "" {
+		t.Errorf("%s is not protected with a writable home: %+v", settings, p.Protected)
+	}
+	if r := p.Protection().MoveRule(realPath(home)); r == "" {
+		t.Error("the home directory (an ancestor of the settings) may be renamed")
+	}
+	s, _ = ParseSettings("s.json", []byte(`{}`))
+	proj := filepath.Join(home, "p")
+	os.Mkdir(proj, 0o755)
+	p, _ = Resolve(s, "s.json", proj, home)
+	if len(p.Protected) != 0 {
+		t.Errorf("home not writable, yet protected: %+v", p.Protected)
 	}
 }

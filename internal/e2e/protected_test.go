@@ -289,3 +289,33 @@ git -c user.name=s -c user.email=s@example.com add -A && git -c user.name=s -c u
 		}
 	})
 }
+
+// TestProtectedPolicyPath: an absolute protected path from the policy
+// (~/.srt-settings.json once the home is writable) cannot be created,
+// written, replaced by a rename, a link or a symlink, whether it exists or
+// not, and its directory's other files stay ordinary.
+func TestProtectedPolicyPath(t *testing.T) {
+	ForEachUser(t, func(t *testing.T, u User) {
+		w := NewWorld(t, u)
+		settings := w.Settings(t, `{"filesystem": {"allowWrite": ["~"]}}`)
+		s := w.Connect(t, "--settings", settings)
+		H := w.Home
+		evil := `{"filesystem": {"allowWrite": ["/"]}}`
+		attack(t, s, 1, op("write", H+"/.srt-settings.json", evil))
+		attack(t, s, 2, op("write", H+"/evil.json", evil), op("rename", H+"/evil.json", H+"/.srt-settings.json"))
+		attack(t, s, 1, op("symlink", H+"/evil.json", H+"/.srt-settings.json"))
+		attack(t, s, 1, op("link", H+"/evil.json", H+"/.srt-settings.json"))
+		if _, err := os.Lstat(H + "/.srt-settings.json"); err == nil {
+			t.Fatal("ESCAPE: ~/.srt-settings.json was created")
+		}
+		w.Write(t, "home/.srt-settings.json", `{}`)
+		attack(t, s, 1, op("write", H+"/.srt-settings.json", evil))
+		attack(t, s, 1, op("unlink", H+"/.srt-settings.json"))
+		if b, _ := os.ReadFile(H + "/.srt-settings.json"); string(b) != `{}` {
+			t.Errorf("ESCAPE: ~/.srt-settings.json is now %q", b)
+		}
+		if text, failed := s.Call(t, "fs_ops", map[string]any{"ops": [][]string{op("write", H+"/notes.txt", "x"), op("rename", H+"/notes.txt", H+"/notes2.txt")}}); failed {
+			t.Errorf("ordinary files in the writable home: %s", text)
+		}
+	})
+}
