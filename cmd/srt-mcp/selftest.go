@@ -220,12 +220,12 @@ func selftest(settingsFile string) ([]selftestRow, string, error) {
 				func(_ string, failed bool) bool {
 					b, _ := os.ReadFile(mcpJSON)
 					return failed && string(b) == `{"mcpServers": {}}`
-				}, "the mandatory-deny walk did not find it (mandatoryDenySearchDepth 0?)")
+				}, "the seccomp broker did not refuse it: is filesystem.denyWrite/allowWrite naming it, or was srt-mcp started without its supervisor?")
 		},
 		func() error {
 			hook := filepath.Join(w.project, ".git", "hooks", "pre-commit")
 			return check("new file under .git/hooks", "write_file", map[string]any{"path": hook}, notOnHost(hook),
-				"the mandatory-deny walk did not find .git/hooks (mandatoryDenySearchDepth 0?)")
+				"the seccomp broker did not refuse it (srt-mcp without its supervisor?)")
 		},
 		func() error {
 			return check("direct TCP connect bypassing the proxy", "connect_tcp", map[string]any{"address": tln.Addr().String()}, errored,
@@ -268,6 +268,32 @@ func selftest(settingsFile string) ([]selftestRow, string, error) {
 				func(text string, failed bool) bool {
 					return !failed && strings.Contains(text, "NoNewPrivs:\t1") && strings.Contains(text, "CapEff:\t0000000000000000")
 				}, "no_new_privs is off or capabilities were kept")
+		},
+		func() error {
+			git := filepath.Join(w.project, ".git")
+			return check("renaming a protected path's parent (.git)", "fs_ops", map[string]any{"ops": [][]string{
+				{"rename", git, git + "-old"}, {"mkdir", git}, {"write", filepath.Join(git, "config"), "[core]\n\tfsmonitor = false\n"}}},
+				func(_ string, failed bool) bool {
+					_, err := os.Stat(filepath.Join(git, "hooks", ".keep"))
+					_, old := os.Stat(git + "-old")
+					return failed && err == nil && old != nil
+				}, "the seccomp broker did not refuse it; filesystem.allowWrite naming the .git directory itself, or a kernel without seccomp user notification, would")
+		},
+		func() error {
+			hook := filepath.Join(w.project, ".git", "hooks", "pre-commit")
+			deep := filepath.Join(w.project, "a", "b", "c", "d")
+			mcp := filepath.Join(deep, ".mcp.json")
+			return check("creating a missing protected file (.git/hooks/pre-commit, .mcp.json)", "fs_ops", map[string]any{"ops": [][]string{
+				{"write", hook, "#!/bin/sh\n"}}},
+				func(_ string, failed bool) bool {
+					// The same for an .mcp.json four levels down.
+					text, deepFailed, err := callTool(ctx, c, "fs_ops", map[string]any{"ops": [][]string{
+						{"mkdir", filepath.Dir(filepath.Dir(filepath.Dir(deep)))}, {"mkdir", filepath.Dir(filepath.Dir(deep))},
+						{"mkdir", filepath.Dir(deep)}, {"mkdir", deep}, {"write", mcp, "{}"}}})
+					_, hookErr := os.Lstat(hook)
+					_, mcpErr := os.Lstat(mcp)
+					return err == nil && failed && deepFailed && strings.Contains(text, ".mcp.json") && hookErr != nil && mcpErr != nil
+				}, "the seccomp broker did not refuse it: only a kernel without seccomp user notification (the server then does not start) or a bug would let it through")
 		},
 	}
 	for _, f := range checks {

@@ -50,6 +50,7 @@ var allProtections = []string{
 	"direct TCP connect bypassing the proxy", "request to an unlisted domain via the proxy", "DNS lookup",
 	"unix socket to a host socket", "visibility of host processes", "signal to a host process",
 	"ptrace of a host process", "terminal injection (TIOCSTI)", "privilege gain via setuid",
+	"renaming a protected path's parent (.git)", "creating a missing protected file (.git/hooks/pre-commit, .mcp.json)",
 }
 
 func TestSelftestDefaultPolicyHolds(t *testing.T) {
