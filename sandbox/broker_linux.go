@@ -3,6 +3,7 @@ package sandbox
 import (
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"time"
@@ -59,6 +60,7 @@ type reply struct {
 	errno     unix.Errno
 	fd        int // >= 0: install this descriptor in the caller and return its number
 	fdCloexec bool
+	deferred  bool // answered later, by another thread (a FIFO's open)
 }
 
 func fail(e unix.Errno) reply { return reply{errno: e, fd: -1} }
@@ -69,6 +71,9 @@ var okReply = reply{fd: -1}
 func (b *broker) handle(n *seccompNotif, t notifyTarget) (Attempt, bool) {
 	a := Attempt{Time: time.Now(), Pid: int(n.Pid), Call: t.name, Write: true}
 	r := b.perform(n, t, &a)
+	if r.deferred {
+		return a, len(a.Paths) > 0
+	}
 	if r.fd >= 0 {
 		defer unix.Close(r.fd)
 		req := seccompNotifAddfd{ID: n.ID, Flags: unix.SECCOMP_ADDFD_FLAG_SEND, Srcfd: uint32(r.fd)}
@@ -162,7 +167,7 @@ func (b *broker) perform(n *seccompNotif, t notifyTarget, a *Attempt) reply {
 			return fail(e)
 		}
 		defer l.close()
-		return b.open(c, &l, flags, mode(), refuse)
+		return b.open(c, &l, flags, mode(), refuse, n.ID)
 	case bMkdir, bMknod:
 		l, e := at(0, false)
 		if e != 0 {
@@ -334,7 +339,7 @@ func (b *broker) perform(n *seccompNotif, t notifyTarget, a *Attempt) reply {
 }
 
 // open performs a creating or writing open.
-func (b *broker) open(c *caller, l *loc, flags int, mode uint32, refuse func(string) reply) reply {
+func (b *broker) open(c *caller, l *loc, flags int, mode uint32, refuse func(string) reply, id uint64) reply {
 	cloexec := flags&unix.O_CLOEXEC != 0
 	if l.magic {
 		// One of the caller's descriptors reopened through /proc: it names
@@ -364,10 +369,38 @@ func (b *broker) open(c *caller, l *loc, flags int, mode uint32, refuse func(str
 	}
 	c.readStatus()
 	// O_NOFOLLOW: the walk already followed what the caller asked to
-	// follow; O_NOCTTY: the broker's own terminal must never become one.
-	fd, err := unix.Openat(l.dir, l.name, flags|unix.O_NOFOLLOW|unix.O_NOCTTY|unix.O_CLOEXEC, mode&0o7777&^c.umask)
+	// follow; O_NOCTTY: the broker's own terminal must never become one;
+	// O_NONBLOCK: opening a FIFO for writing must not stall the broker
+	// until a reader comes (cleared again below).
+	fd, err := unix.Openat(l.dir, l.name, flags|unix.O_NOFOLLOW|unix.O_NOCTTY|unix.O_CLOEXEC|unix.O_NONBLOCK, mode&0o7777&^c.umask)
+	if err == unix.ENXIO && flags&unix.O_NONBLOCK == 0 {
+		// A FIFO without a reader: wait for one on another thread, on a
+		// descriptor of this very FIFO (no name is looked up again).
+		obj, err := unix.Openat(l.dir, l.name, unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return result(err)
+		}
+		var st unix.Stat_t
+		if unix.Fstat(obj, &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFIFO {
+			unix.Close(obj)
+			return fail(unix.ENXIO)
+		}
+		listener, err := unix.FcntlInt(uintptr(b.listener), unix.F_DUPFD_CLOEXEC, 0)
+		if err != nil {
+			unix.Close(obj)
+			return result(err)
+		}
+		go openFIFO(listener, id, obj, flags, cloexec)
+		return reply{deferred: true}
+	}
 	if err != nil {
 		return result(err)
+	}
+	if flags&unix.O_NONBLOCK == 0 {
+		if _, err := unix.FcntlInt(uintptr(fd), unix.F_SETFL, flags&^unix.O_NONBLOCK&(unix.O_APPEND|unix.O_DIRECT|unix.O_NOATIME|unix.O_ASYNC)); err != nil {
+			unix.Close(fd)
+			return result(err)
+		}
 	}
 	var st unix.Stat_t
 	if unix.Fstat(fd, &st) == nil && st.Mode&unix.S_IFMT == unix.S_IFCHR && st.Rdev == unix.Mkdev(5, 0) {
@@ -377,6 +410,34 @@ func (b *broker) open(c *caller, l *loc, flags int, mode uint32, refuse func(str
 		return fail(unix.ENXIO)
 	}
 	return reply{fd: fd, fdCloexec: cloexec}
+}
+
+// openFIFO opens a FIFO for writing, blocking until a reader comes, and
+// answers the notification. It runs on its own thread, prepared like the
+// broker's, which ends with it.
+func openFIFO(listener int, id uint64, obj, flags int, cloexec bool) {
+	runtime.LockOSThread() // never unlocked: brokerThread changes the thread
+	defer unix.Close(listener)
+	defer unix.Close(obj)
+	resp := seccompNotifResp{ID: id, Error: -int32(unix.EPERM)}
+	if brokerThread() == nil {
+		fd, err := unix.Open("/proc/self/fd/"+strconv.Itoa(obj), flags&^(unix.O_CREAT|unix.O_EXCL|unix.O_TRUNC|unix.O_NOFOLLOW)|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
+		if err == nil {
+			defer unix.Close(fd)
+			req := seccompNotifAddfd{ID: id, Flags: unix.SECCOMP_ADDFD_FLAG_SEND, Srcfd: uint32(fd)}
+			if cloexec {
+				req.NewfdFlags = unix.O_CLOEXEC
+			}
+			_, _, errno := unix.Syscall(unix.SYS_IOCTL, uintptr(listener), unix.SECCOMP_IOCTL_NOTIF_ADDFD, uintptr(unsafe.Pointer(&req)))
+			if errno == 0 || errno == unix.ENOENT {
+				return
+			}
+			resp.Error = -int32(errno)
+		} else {
+			resp.Error = -int32(errnoOf(err))
+		}
+	}
+	unix.Syscall(unix.SYS_IOCTL, uintptr(listener), unix.SECCOMP_IOCTL_NOTIF_SEND, uintptr(unsafe.Pointer(&resp)))
 }
 
 // protRule checks the path of an object the broker holds.

@@ -280,6 +280,12 @@ git -c user.name=s -c user.email=s@example.com add -A && git -c user.name=s -c u
 		if status != 0 || !strings.Contains(out, "out") || !strings.HasSuffix(strings.TrimSpace(out), "2") {
 			t.Fatalf("shell and git inside: status %d\n%s", status, out)
 		}
+		// A FIFO opened for writing before its reader: the broker must not
+		// wait for the reader (the reader's own open would wait behind it).
+		out, status = s.Run(t, "sh", "-c", `mkfifo f && { echo via-fifo > f & } && touch other && cat f && wait`)
+		if status != 0 || !strings.Contains(out, "via-fifo") {
+			t.Errorf("fifo: status %d\n%s", status, out)
+		}
 		st, err := os.Stat(P + "/n/o/p/m.txt")
 		if err != nil || st.Mode().Perm() != 0o640 || statUID(st) != u.UID {
 			t.Errorf("file created inside with umask 027: %v %v", st, err)
