@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"net/url"
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -109,7 +111,7 @@ func benchTree(b *testing.B, pkgs, files int) string {
 
 // BenchmarkNpmInstall measures file-creation-heavy work inside the sandbox,
 // where every create, write-open, rename and chmod goes through the
-// seccomp broker: `npm install --offline` of a small real project (express
+// seccomp broker: `npm install --prefer-offline` of a small real project (express
 // and lodash, about 70 packages and 1,700 files) from a warmed npm cache
 // into a fresh directory. "direct" runs npm alone, "srt-mcp" in the
 // sandbox (broker on, observation on, as by default), "srt-mcp-noobserve"
@@ -132,9 +134,17 @@ func BenchmarkNpmInstall(b *testing.B) {
 		b.Skipf("cannot install the benchmark project from the npm registry (unreachable?): %v\n%s", err, out)
 	}
 	os.RemoveAll(filepath.Join(tmpl, "node_modules"))
-	offline := append(append([]string(nil), npm...), "--offline")
+	// Tarballs come from the warmed cache; package metadata may still be
+	// asked of the registry, which inside the sandbox goes through the
+	// proxy: its host is taken from npm's own configuration.
+	offline := append(append([]string(nil), npm...), "--prefer-offline")
+	regOut, err := exec.Command("npm", "config", "get", "registry").Output()
+	reg, err2 := url.Parse(strings.TrimSpace(string(regOut)))
+	if err != nil || err2 != nil || reg.Hostname() == "" {
+		b.Skipf("npm config get registry: %v %v", err, err2)
+	}
 	settings := filepath.Join(root, "settings.json")
-	os.WriteFile(settings, []byte(fmt.Sprintf(`{"filesystem": {"allowWrite": [".", %q]}}`, cache)), 0o644)
+	os.WriteFile(settings, []byte(fmt.Sprintf(`{"network": {"allowedDomains": [%q]}, "filesystem": {"allowWrite": [".", %q]}}`, reg.Hostname(), cache)), 0o644)
 	modes := []string{"direct", "srt-mcp", "srt-mcp-noobserve"}
 	if baseline() != "" {
 		modes = append(modes, "baseline")
@@ -164,11 +174,17 @@ func BenchmarkNpmInstall(b *testing.B) {
 				}
 				cmd.Dir = dir
 				cmd.Env = append(isolatedEnv(b), "npm_config_update_notifier=false")
+				// srt-mcp ends the server when its stdin closes: keep it open.
+				stdin, _ := cmd.StdinPipe()
+				var out bytes.Buffer
+				cmd.Stdout, cmd.Stderr = &out, &out
 				b.StartTimer()
-				if out, err := cmd.CombinedOutput(); err != nil {
-					b.Fatalf("%s: %v\n%s", mode, err, out)
-				}
+				err := cmd.Run()
 				b.StopTimer()
+				stdin.Close()
+				if err != nil {
+					b.Fatalf("%s: %v\n%s", mode, err, out.String())
+				}
 				if _, err := os.Stat(filepath.Join(dir, "node_modules", "express", "package.json")); err != nil {
 					b.Fatalf("%s: express not installed: %v", mode, err)
 				}
