@@ -47,7 +47,7 @@ Flags (before COMMAND; everything after COMMAND belongs to the server):
   --learn           let network destinations outside the policy through, recorded as would-deny
                     (filesystem rules stay enforced)
   --observe=false   do not report filesystem and unix-socket violations (saves a supervisor
-                    round trip per file open; the sandbox enforces the same either way)
+                    round trip per read-only open; protected paths are still refused and reported)
   --debug           print the bubblewrap command line to stderr
 
 To run a server whose command is named like a srt-mcp sub-command, put -- before it.
