@@ -174,6 +174,7 @@ func Resolve(s *Settings, source, cwd, home string) (*Policy, error) {
 		return nil, err
 	}
 	p.protectUserSettings()
+	p.protectGitPrograms()
 	return p, nil
 }
 

@@ -92,3 +92,34 @@ func TestProtectUserSettingsWhenHomeIsWritable(t *testing.T) {
 		t.Errorf("home not writable, yet protected: %+v", p.Protected)
 	}
 }
+
+func TestProtectGitPrograms(t *testing.T) {
+	root, _ := filepath.EvalSymlinks(t.TempDir())
+	proj := filepath.Join(root, "proj")
+	tree(t, root, "proj/.git/", "proj/sub/", "proj/.husky/pre-commit")
+	os.WriteFile(filepath.Join(proj, ".git", "config"), []byte(`[core]
+	hooksPath = .husky
+	fsmonitor = "./tools/fsm.sh --fast"
+	pager = less
+[filter "lfs"]
+	clean = git-lfs clean -- %f
+	smudge = /usr/local/bin/smudge
+[diff "img"]
+	textconv = scripts/conv
+`), 0o644)
+	// The server starts in a subdirectory; the whole project is writable.
+	s, _ := ParseSettings("s.json", []byte(`{"filesystem": {"allowWrite": [".."]}}`))
+	p, err := Resolve(s, "s.json", filepath.Join(proj, "sub"), filepath.Join(root, "home"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pr := p.Protection()
+	for _, want := range []string{".husky/pre-commit", "tools/fsm.sh", "scripts/conv"} {
+		if pr.Rule(filepath.Join(proj, want)) == "" {
+			t.Errorf("%s is not protected: %+v", want, p.Protected)
+		}
+	}
+	if pr.Rule(filepath.Join(proj, "tools/other.sh")) != "" {
+		t.Error("tools/other.sh protected")
+	}
+}

@@ -325,3 +325,23 @@ func TestProtectedPolicyPath(t *testing.T) {
 		}
 	})
 }
+
+// TestProtectedHooksPath: a project whose git config points core.hooksPath
+// into the project (husky's .husky) runs those hooks on the host; the
+// server must not be able to write or create them.
+func TestProtectedHooksPath(t *testing.T) {
+	ForEachUser(t, func(t *testing.T, u User) {
+		w, marker := gitWorld(t, u)
+		if out, err := w.Command(w.Project, "git", "config", "core.hooksPath", ".husky").CombinedOutput(); err != nil {
+			t.Fatalf("git config: %v %s", err, out)
+		}
+		w.Write(t, "home/project/.husky/pre-commit", "#!/bin/sh\nexit 0\n")
+		os.Chmod(filepath.Join(w.Project, ".husky/pre-commit"), 0o755)
+		s := w.Connect(t)
+		P := w.Project
+		attack(t, s, 1, op("write", P+"/.husky/pre-commit", evilHook(marker)))
+		attack(t, s, 1, op("write", P+"/.husky/post-commit", evilHook(marker)))
+		attack(t, s, 1, op("rename", P+"/.husky", P+"/husky-old"))
+		hostGit(t, w, P, marker)
+	})
+}
