@@ -129,14 +129,14 @@ func (b *broker) perform(n *seccompNotif, t notifyTarget, a *Attempt) reply {
 		}
 		linkTarget = s
 	}
-	if !valid(b.listener, n.ID) {
-		return fail(unix.ESRCH)
-	}
 	c, e := newCaller(tid)
 	if e != 0 {
 		return fail(e)
 	}
 	defer c.close()
+	if !valid(b.listener, n.ID) {
+		return fail(unix.ESRCH)
+	}
 	at := func(i int, follow bool) (loc, unix.Errno) {
 		p, e := c.base(dirfd(t.paths[i][0]), paths[i])
 		if e != 0 {
@@ -453,7 +453,7 @@ func (b *broker) protRule(p string) string {
 // broker acts on this copy, so a descriptor swapped by another thread
 // afterwards changes nothing.
 func (c *caller) fdObject(n int) (int, unix.Errno) {
-	fd, err := unix.Open("/proc/"+strconv.Itoa(c.tid)+"/fd/"+strconv.Itoa(n), unix.O_PATH|unix.O_CLOEXEC, 0)
+	fd, err := unix.Openat(c.proc, "fd/"+strconv.Itoa(n), unix.O_PATH|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return -1, unix.EBADF
 	}

@@ -33,6 +33,7 @@ import (
 // caller is one notification's view of the sandbox.
 type caller struct {
 	tid  int // host TID of the thread making the call
+	proc int // O_PATH descriptor of /proc/TID: every lookup about the caller goes through it
 	root int // O_PATH descriptor of its root directory
 
 	status         bool // /proc/TID/status was read
@@ -41,15 +42,28 @@ type caller struct {
 	statusReadFail bool
 }
 
+// newCaller opens the caller's /proc directory and root. Call it before
+// checking that the notification is still valid: a /proc/TID descriptor
+// stays tied to that task, so once the check passes, nothing looked up
+// through it can belong to a process that reused the TID (a host process
+// would have the host's root).
 func newCaller(tid int) (*caller, unix.Errno) {
-	root, err := unix.Open("/proc/"+strconv.Itoa(tid)+"/root", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	proc, err := unix.Open("/proc/"+strconv.Itoa(tid), unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return nil, unix.ESRCH
 	}
-	return &caller{tid: tid, root: root}, 0
+	root, err := unix.Openat(proc, "root", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		unix.Close(proc)
+		return nil, unix.ESRCH
+	}
+	return &caller{tid: tid, proc: proc, root: root}, 0
 }
 
-func (c *caller) close() { unix.Close(c.root) }
+func (c *caller) close() {
+	unix.Close(c.root)
+	unix.Close(c.proc)
+}
 
 // readStatus reads the caller's PID and TID in the sandbox's PID
 // namespace (the last field of NStgid and NSpid) and its umask.
@@ -59,11 +73,12 @@ func (c *caller) readStatus() {
 	}
 	c.status = true
 	c.umask = 0o022
-	f, err := os.Open("/proc/" + strconv.Itoa(c.tid) + "/status")
+	fd, err := unix.Openat(c.proc, "status", unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		c.statusReadFail = true
 		return
 	}
+	f := os.NewFile(uintptr(fd), "status")
 	defer f.Close()
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
@@ -120,7 +135,11 @@ func (c *caller) base(dirfd int, path string) (string, unix.Errno) {
 	if path == "" {
 		return "", unix.ENOENT
 	}
-	dir, err := dirPath(c.tid, dirfd)
+	link := "cwd"
+	if dirfd != unix.AT_FDCWD {
+		link = "fd/" + strconv.Itoa(dirfd)
+	}
+	dir, err := readlinkat(c.proc, link)
 	if err != nil {
 		return "", unix.EBADF
 	}
