@@ -50,10 +50,16 @@ func TestResolve(t *testing.T) {
 		{"p/file/x", false, "ENOTDIR"},
 		{"p/missing/x", false, "ENOENT"},
 		{"p/src/", false, "p/src"},
+		{"p/file/../x", false, "ENOTDIR"},
+		{"../../../../../../../../" + root + "/p/.git/config", false, "p/.git/config"}, // ".." stops at the root
 		{"p/src/.", false, "p/src"},
 	}
 	for _, tc := range cases {
-		l, e := c.resolve(filepath.Join(root, tc.path), tc.follow)
+		path := root + "/" + tc.path
+		if tc.path[0] == '.' {
+			path = "/" + tc.path
+		}
+		l, e := c.resolve(path, tc.follow)
 		got := ""
 		if e != 0 {
 			got = unix.ErrnoName(e)
