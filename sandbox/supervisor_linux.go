@@ -113,20 +113,17 @@ func (s *Supervisor) Run(observe func(Attempt)) {
 	}
 	buf := make([]byte, s.recvSize)
 	for {
+		// Wait in poll, not in RECV: poll reports POLLHUP once no task
+		// uses the filter any more, so the supervisor ends with its
+		// sandbox (issue 13: RECV failing with ENOENT was retried
+		// forever). One extra syscall per notification.
+		if !s.waitReadable() {
+			return
+		}
 		clear(buf)
 		if _, _, errno := unix.Syscall(unix.SYS_IOCTL, uintptr(s.fd), unix.SECCOMP_IOCTL_NOTIF_RECV, uintptr(unsafe.Pointer(&buf[0]))); errno != 0 {
-			switch errno {
-			case unix.EINTR:
-				continue
-			case unix.ENOENT:
-				// The target died before we got it, or the sandbox is
-				// gone: once no task uses the filter, RECV fails with
-				// ENOENT at once, forever. Wait until there is something
-				// to receive, and stop when poll says the filter is dead.
-				if !s.waitReadable() {
-					return
-				}
-				continue
+			if errno == unix.EINTR || errno == unix.ENOENT {
+				continue // interrupted, or the target died before we got it
 			}
 			return // EBADF and the like: nothing more will come
 		}
