@@ -113,6 +113,12 @@ func TestProtectedCommondir(t *testing.T) {
 			op("write", P+"/common/config", evilConfig(marker)), op("write", P+"/.git/commondir", "../common\n"))
 		attack(t, s, 1, op("write", P+"/.git/config.worktree", evilConfig(marker)))
 		hostGit(t, w, P, marker)
+		// Each refusal is reported like any denial, with the MCP call.
+		for _, want := range []string{"denied openat " + P + "/.git/commondir", "mandatory deny: .git/commondir", "tools/call fs_ops"} {
+			if !strings.Contains(s.Stderr(), want) {
+				t.Errorf("stderr lacks %q:\n%s", want, s.Stderr())
+			}
+		}
 	})
 }
 
