@@ -166,10 +166,12 @@ func (s *Supervisor) handle(n *seccompNotif) (Attempt, bool) {
 	case !known:
 		// Not ours to judge (cannot happen with our filter): let it go.
 	case t.socket:
-		// Only AF_UNIX sockets are notified: refuse.
+		// Only AF_UNIX sockets are notified: refuse. The time is taken
+		// before the answer, while the MCP call behind it is in flight.
+		a := Attempt{Time: time.Now(), Pid: int(n.Pid), Call: t.name, Socket: true}
 		resp.Flags, resp.Error = 0, -int32(unix.EPERM)
 		s.send(&resp)
-		return Attempt{Time: time.Now(), Pid: int(n.Pid), Call: t.name, Socket: true}, true
+		return a, true
 	case t.broker != bNone && !(t.broker == bOpen && t.bFlags >= 0 && int(n.Data.Args[t.bFlags])&writeOpenFlags == 0):
 		return s.broker.handle(n, t)
 	}
