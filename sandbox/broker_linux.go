@@ -133,6 +133,7 @@ func (b *broker) perform(n *seccompNotif, t notifyTarget, a *Attempt) reply {
 	if e != 0 {
 		return fail(e)
 	}
+	c.hostProc = b.prot.HostProc
 	defer c.close()
 	if !valid(b.listener, n.ID) {
 		return fail(unix.ESRCH)

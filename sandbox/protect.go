@@ -24,11 +24,14 @@ import (
 type Protection struct {
 	AllowGitConfig bool
 	Paths          []ProtectedPath
+	// HostProc: the sandbox sees the host's /proc (enableWeakerNestedSandbox),
+	// so /proc/self is the caller's PID in our namespace, not its own.
+	HostProc bool
 }
 
 // Protection returns the policy's protection rules.
 func (p *Policy) Protection() *Protection {
-	return &Protection{AllowGitConfig: p.AllowGitConfig, Paths: p.Protected}
+	return &Protection{AllowGitConfig: p.AllowGitConfig, Paths: p.Protected, HostProc: p.WeakerNestedSandbox}
 }
 
 // Rule says why path may not be created, opened for writing, truncated,

@@ -36,6 +36,7 @@ type caller struct {
 	proc int // O_PATH descriptor of /proc/TID: every lookup about the caller goes through it
 	root int // O_PATH descriptor of its root directory
 
+	hostProc       bool // the sandbox's /proc is the host's (enableWeakerNestedSandbox)
 	status         bool // /proc/TID/status was read
 	nsTgid, nsTid  string
 	umask          uint32
@@ -92,12 +93,22 @@ func (c *caller) readStatus() {
 			if m, err := strconv.ParseUint(fields[0], 8, 32); err == nil {
 				c.umask = uint32(m)
 			}
+		// The PIDs are listed from our PID namespace inwards. The
+		// sandbox's own /proc shows the innermost one; with the host's
+		// /proc bound in (enableWeakerNestedSandbox), ours.
 		case "NStgid":
-			c.nsTgid = fields[len(fields)-1]
+			c.nsTgid = pick(fields, c.hostProc)
 		case "NSpid":
-			c.nsTid = fields[len(fields)-1]
+			c.nsTid = pick(fields, c.hostProc)
 		}
 	}
+}
+
+func pick(fields []string, first bool) string {
+	if first {
+		return fields[0]
+	}
+	return fields[len(fields)-1]
 }
 
 // loc is a resolved path: the directory that holds the final entry, and the

@@ -351,3 +351,27 @@ func TestProtectedHooksPath(t *testing.T) {
 		hostGit(t, w, P, marker)
 	})
 }
+
+// TestProtectedProcSelf: writes through /proc (/dev/stdout is
+// /proc/self/fd/1) reach the caller's own descriptors, in the sandbox's
+// own /proc and with the host's /proc bound in (enableWeakerNestedSandbox),
+// and never another process's: the broker opens them with its own
+// credentials, which reach further than the server's.
+func TestProtectedProcSelf(t *testing.T) {
+	ForEachUser(t, func(t *testing.T, u User) {
+		for _, weaker := range []bool{false, true} {
+			w := NewWorld(t, u)
+			settings := w.Settings(t, `{"enableWeakerNestedSandbox": `+map[bool]string{false: "false", true: "true"}[weaker]+`}`)
+			s := w.Connect(t, "--settings", settings)
+			out, status := s.Run(t, "sh", "-c", `echo via-dev-stdout > /dev/stdout && echo via-thread-self > /proc/thread-self/fd/1 && echo "$$" > own-pid`)
+			if status != 0 || !strings.Contains(out, "via-dev-stdout") || !strings.Contains(out, "via-thread-self") {
+				t.Errorf("weaker=%v: writes to the caller's own descriptors: status %d\n%s", weaker, status, out)
+			}
+			// PID 1 inside (bwrap's init) or on the host: not the caller.
+			out, status = s.Run(t, "sh", "-c", `echo x > /proc/1/fd/1`)
+			if status == 0 {
+				t.Errorf("ESCAPE (weaker=%v): wrote to /proc/1/fd/1: %s", weaker, out)
+			}
+		}
+	})
+}
