@@ -35,6 +35,7 @@ type broker struct {
 	prot     *Protection
 	listener int
 	checked  string // the last path checked, named in a refusal's report
+	umasks   umaskCache
 }
 
 // brokerThread prepares the calling (locked) thread: its own umask, so the
@@ -178,8 +179,7 @@ func (b *broker) perform(n *seccompNotif, t notifyTarget, a *Attempt) reply {
 		if rule := b.rule(&l); rule != "" {
 			return refuse(rule)
 		}
-		c.readStatus()
-		perm := mode() & 0o7777 &^ c.umask
+		perm := mode() & 0o7777 &^ b.umasks.get(c)
 		var err error
 		if t.broker == bMkdir {
 			err = unix.Mkdirat(l.dir, l.name, perm)
@@ -368,12 +368,12 @@ func (b *broker) open(c *caller, l *loc, flags int, mode uint32, refuse func(str
 	if rule := b.rule(l); rule != "" {
 		return refuse(rule)
 	}
-	c.readStatus()
+	umask := b.umasks.get(c)
 	// O_NOFOLLOW: the walk already followed what the caller asked to
 	// follow; O_NOCTTY: the broker's own terminal must never become one;
 	// O_NONBLOCK: opening a FIFO for writing must not stall the broker
 	// until a reader comes (cleared again below).
-	fd, err := unix.Openat(l.dir, l.name, flags|unix.O_NOFOLLOW|unix.O_NOCTTY|unix.O_CLOEXEC|unix.O_NONBLOCK, mode&0o7777&^c.umask)
+	fd, err := unix.Openat(l.dir, l.name, flags|unix.O_NOFOLLOW|unix.O_NOCTTY|unix.O_CLOEXEC|unix.O_NONBLOCK, mode&0o7777&^umask)
 	if err == unix.ENXIO && flags&unix.O_NONBLOCK == 0 {
 		// A FIFO without a reader: wait for one on another thread, on a
 		// descriptor of this very FIFO (no name is looked up again).

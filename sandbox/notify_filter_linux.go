@@ -43,6 +43,9 @@ const (
 	bChmod
 	bFchmod
 	bTruncate
+	// bUmask is not performed: the supervisor records the new umask for
+	// the broker's cache (umask_linux.go) and lets the call go on.
+	bUmask
 )
 
 // notifyTarget describes a notified syscall: how to read its path
@@ -83,6 +86,7 @@ var notifySyscalls = map[uint32]notifyTarget{
 	unix.SYS_FCHMODAT:    {name: "fchmodat", paths: at(0, 1), flags: -1, write: true, broker: bChmod, bFlags: -1, bMode: 2, bExtra: -1},
 	unix.SYS_FCHMODAT2:   {name: "fchmodat2", paths: at(0, 1), flags: -1, write: true, broker: bChmod, bFlags: 3, bMode: 2, bExtra: -1},
 	unix.SYS_FCHMOD:      {name: "fchmod", flags: -1, write: true, broker: bFchmod, bFlags: -1, bMode: 1, bExtra: -1},
+	unix.SYS_UMASK:       {name: "umask", flags: -1, broker: bUmask, bFlags: -1, bMode: 0, bExtra: -1},
 	unix.SYS_FCHOWNAT:    {name: "fchownat", paths: at(0, 1), flags: -1, write: true},
 	unix.SYS_UTIMENSAT:   {name: "utimensat", paths: at(0, 1), flags: -1, write: true},
 	unix.SYS_SETXATTR:    {name: "setxattr", paths: at(-1, 0), flags: -1, write: true},

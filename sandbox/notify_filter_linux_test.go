@@ -79,6 +79,7 @@ func TestNotifyProgram(t *testing.T) {
 		{"fchmodat2", unix.SYS_FCHMODAT2, nil, notif, notif},
 		{"fchmod", unix.SYS_FCHMOD, nil, notif, notif},
 		{"truncate", unix.SYS_TRUNCATE, nil, notif, notif},
+		{"umask (for the broker's umask cache)", unix.SYS_UMASK, nil, notif, notif},
 		{"execve", unix.SYS_EXECVE, nil, allow, notif},
 		{"fchownat", unix.SYS_FCHOWNAT, nil, allow, notif},
 		{"socket AF_UNIX", unix.SYS_SOCKET, []uint64{unix.AF_UNIX}, allow, notif},

@@ -39,6 +39,7 @@ type caller struct {
 	hostProc       bool // the sandbox's /proc is the host's (enableWeakerNestedSandbox)
 	status         bool // /proc/TID/status was read
 	nsTgid, nsTid  string
+	tgid           int // in our PID namespace
 	umask          uint32
 	statusReadFail bool
 }
@@ -89,6 +90,8 @@ func (c *caller) readStatus() {
 			continue
 		}
 		switch k {
+		case "Tgid":
+			c.tgid, _ = strconv.Atoi(fields[0])
 		case "Umask":
 			if m, err := strconv.ParseUint(fields[0], 8, 32); err == nil {
 				c.umask = uint32(m)

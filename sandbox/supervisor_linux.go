@@ -172,6 +172,11 @@ func (s *Supervisor) handle(n *seccompNotif) (Attempt, bool) {
 		resp.Flags, resp.Error = 0, -int32(unix.EPERM)
 		s.send(&resp)
 		return a, true
+	case t.broker == bUmask:
+		// The new mask is a register value: the kernel uses the same.
+		s.broker.umasks.set(int(n.Pid), uint32(n.Data.Args[0]))
+		s.send(&resp)
+		return Attempt{}, false
 	case t.broker != bNone && !(t.broker == bOpen && t.bFlags >= 0 && int(n.Data.Args[t.bFlags])&writeOpenFlags == 0):
 		return s.broker.handle(n, t)
 	}

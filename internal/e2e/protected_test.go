@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -291,6 +292,24 @@ git -c user.name=s -c user.email=s@example.com add -A && git -c user.name=s -c u
 		out, status = s.Run(t, "sh", "-c", `mkfifo f && { echo via-fifo > f & } && touch other && cat f && wait`)
 		if status != 0 || !strings.Contains(out, "via-fifo") {
 			t.Errorf("fifo: status %d\n%s", status, out)
+		}
+		// The broker applies the caller's umask, also after the process
+		// changes it (the broker caches it per thread).
+		if _, err := exec.LookPath("python3"); err == nil {
+			out, status = s.Run(t, "python3", "-c", `import os
+os.umask(0o022); open("u1", "w").close()
+os.umask(0o077); open("u2", "w").close()
+os.umask(0o002); os.mkdir("u3")`)
+			if status != 0 {
+				t.Errorf("python umask: %d %s", status, out)
+			}
+			for name, want := range map[string]os.FileMode{"u1": 0o644, "u2": 0o600, "u3": 0o775} {
+				if st, err := os.Stat(filepath.Join(P, name)); err != nil {
+					t.Error(err)
+				} else if st.Mode().Perm() != want {
+					t.Errorf("%s: mode %v, want %v", name, st.Mode().Perm(), want)
+				}
+			}
 		}
 		st, err := os.Stat(P + "/n/o/p/m.txt")
 		if err != nil || st.Mode().Perm() != 0o640 || statUID(st) != u.UID {
