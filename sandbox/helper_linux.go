@@ -106,17 +106,15 @@ func RunHelper(args []string) int {
 	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
 		return fail(fmt.Errorf("prctl(PR_SET_NO_NEW_PRIVS): %w", err))
 	}
-	// The observing filter first: if the kernel cannot notify, the
-	// enforcing filter refuses unix sockets by itself.
-	notifyFD := -1
-	if observe {
-		if notifyFD, err = installNotify(!opt.AllowUnixSockets); err != nil {
-			fmt.Fprintf(os.Stderr, "srt-mcp: note: violations inside the sandbox will not be reported: %v\n", err)
-			notifyFD = -1
-		}
+	// The notifying filter first (its broker is what protects .git,
+	// .mcp.json and the rest, so it is not optional: no filter, no server).
+	// --observe only adds the calls that are reported, not brokered.
+	notifyFD, err := installNotify(observe, observe && !opt.AllowUnixSockets)
+	if err != nil {
+		return fail(fmt.Errorf("%w; fix: run on Linux 5.14 or newer with seccomp user notification (srt-mcp needs it to keep protected paths such as .git/hooks from being created)", err))
 	}
 	enforce := opt
-	if notifyFD >= 0 {
+	if observe {
 		enforce.AllowUnixSockets = true // refused by the supervisor instead, and reported
 	}
 	// TSYNC: from here on every thread of the helper, and so everything it

@@ -36,6 +36,14 @@ func Judge(mounts []Mount, a Attempt, w Watch) []Violation {
 	if a.Socket {
 		return []Violation{{Kind: "unix-socket", Op: "socket", Target: "AF_UNIX", Rule: "unix sockets are blocked (network.allowAllUnixSockets is off)"}}
 	}
+	if a.Refused != "" {
+		// Outside the writable roots the mounts refuse it anyway: name
+		// that rule, the broader one.
+		if m, private := deepest(mounts, a.RefusedPath); private || (m != nil && m.Access == ReadWrite) {
+			return []Violation{{Kind: "fs-write", Op: a.Call, Target: a.RefusedPath, Rule: a.Refused}}
+		}
+		a.Paths = []string{a.RefusedPath}
+	}
 	var out []Violation
 	for _, raw := range a.Paths {
 		if under(raw, "/proc") || under(raw, "/dev") {
@@ -115,4 +123,8 @@ type Attempt struct {
 	Write  bool     // creates, modifies or removes
 	Socket bool     // socket(AF_UNIX)
 	Exec   bool     // execve: Paths[0] is the program
+	// Refused is the protection rule the broker refused the call for
+	// (a protected path); "" when the call was performed or let go on.
+	Refused     string
+	RefusedPath string
 }

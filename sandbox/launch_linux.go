@@ -42,6 +42,8 @@ type Process struct {
 	// cannot enforce).
 	Notices []string
 	limits  *limitSetup
+
+	protection *Protection // what the seccomp broker refuses
 }
 
 // Start launches the server inside bubblewrap. It returns once bwrap runs;
@@ -176,7 +178,7 @@ func Start(spec Spec) (*Process, error) {
 		}
 		_, _ = io.WriteString(argsW, b.String())
 	}()
-	proc := &Process{cmd: cmd, ready: readyR, status: statusR, net: netHost, Mounts: mounts, limits: limits}
+	proc := &Process{cmd: cmd, ready: readyR, status: statusR, net: netHost, Mounts: mounts, limits: limits, protection: spec.Policy.Protection()}
 	limits.noteHostTmp(mounts)
 	if n := limits.enforce.notice(); n != "" {
 		proc.Notices = append(proc.Notices, n)
@@ -249,7 +251,7 @@ func (p *Process) Handover() (*Handover, error) {
 		*dst = l
 	}
 	if want == 3 {
-		sup, err := NewSupervisor(fds[2])
+		sup, err := NewSupervisor(fds[2], p.protection)
 		if err != nil {
 			// Without a supervisor every observed syscall in the sandbox
 			// would block: closing the listener makes them fail (ENOSYS).

@@ -1,15 +1,14 @@
 package sandbox
 
-import (
-	"os"
-	"path/filepath"
-	"strings"
-)
+import "path/filepath"
 
 // Files and directories that stay read-only even inside a writable
 // directory: writing them lets a sandboxed server run code later, outside the
 // sandbox (shell start-up files, git hooks and config, editor tasks, agent
-// commands and hooks, MCP client configs that add more servers).
+// commands and hooks, MCP client configs that add more servers). They are
+// protected by name at any depth (Protection.Rule): on Linux by the seccomp
+// broker, which refuses creating, writing, renaming or removing them, on
+// macOS by Seatbelt regexes.
 var (
 	mandatoryFiles = []string{
 		".bashrc", ".bash_profile", ".bash_login", ".profile", ".zshrc",
@@ -17,101 +16,62 @@ var (
 		".ripgreprc", ".mcp.json", ".envrc",
 	}
 	mandatoryDirs = []string{".vscode", ".idea"}
-	// Entries inside a directory with the given name.
+	// Entries inside a directory with the given name (a "/" names a
+	// deeper entry). The directory itself is protected too: replacing it
+	// would replace every entry at once.
 	mandatoryInside = map[string][]string{
-		".git":    {"hooks", "config"},
+		// Everything through which git takes configuration or runs code:
+		// config and config.worktree (core.fsmonitor, core.hooksPath,
+		// aliases …), commondir (redirects config and hooks), hooks,
+		// info/attributes (filter and diff drivers), and the per-worktree
+		// and per-submodule git directories, which hold all of these again.
+		".git":    {"hooks", "config", "config.worktree", "commondir", "info/attributes", "worktrees", "modules"},
 		".claude": {"commands", "agents", "settings.json", "settings.local.json"},
 		".cursor": {"mcp.json"},
 		".gemini": {"settings.json"},
 	}
 )
 
-// MandatoryDenyPaths walks each writable root down to depth levels with Go's
-// own directory walk (no ripgrep) and returns the existing paths that must
-// stay read-only. A path that does not exist yet cannot be protected by a
-// bind mount without creating a placeholder in the user's tree, which
-// srt-mcp refuses to do; see the README's limitations.
-func MandatoryDenyPaths(roots []string, depth int, allowGitConfig bool) []string {
+// MandatoryDenyPaths returns the protected paths that exist directly in
+// each root (roots are the writable roots and the working directory):
+// root/.mcp.json, root/.git/hooks and the like. They get a read-only bind
+// mount as a second lock behind the broker, and the kernel then also
+// refuses renaming the directories that hold them (EBUSY). There is no
+// directory walk: start-up costs the same whatever the size of the tree,
+// and protected names at any depth are the broker's job.
+func MandatoryDenyPaths(roots []string, allowGitConfig bool) []string {
+	pr := &Protection{AllowGitConfig: allowGitConfig}
 	var out []string
 	add := func(p string) {
-		if _, ok := exists(p); ok {
+		if _, ok := exists(p); ok && pr.Rule(p) != "" {
 			out = append(out, p)
 		}
 	}
-	inside := func(dir, name string) {
-		for _, e := range mandatoryInside[name] {
-			if name == ".git" && e == "config" && allowGitConfig {
-				continue
-			}
-			add(filepath.Join(dir, e))
-		}
-	}
 	for _, root := range roots {
-		isDir, ok := exists(root)
-		if !ok {
+		if _, ok := exists(root); !ok {
 			continue
 		}
 		// The root itself may be a protected path or lie inside one.
-		if protectedRoot(root, allowGitConfig) {
+		if pr.Rule(root) != "" {
 			out = append(out, root)
 			continue
 		}
-		if _, special := mandatoryInside[filepath.Base(root)]; special {
-			inside(root, filepath.Base(root))
+		for _, f := range mandatoryFiles {
+			add(filepath.Join(root, f))
 		}
-		if !isDir {
-			continue
+		for _, d := range mandatoryDirs {
+			add(filepath.Join(root, d))
 		}
-		walk(root, depth, func(path string, d os.DirEntry) bool {
-			name := d.Name()
-			switch {
-			case contains(mandatoryFiles, name), contains(mandatoryDirs, name) && d.IsDir():
-				out = append(out, path)
-				return false
-			case d.IsDir() && mandatoryInside[name] != nil:
-				inside(path, name)
-				return false // nothing else under .git etc. needs the walk
-			}
-			return true
-		})
-	}
-	return dedupe(out)
-}
-
-// protectedRoot reports whether a writable root is itself, or lies inside, a
-// mandatory-deny path (e.g. allowWrite ["./.vscode"] or [".git/hooks"]).
-func protectedRoot(root string, allowGitConfig bool) bool {
-	comps := strings.Split(root, "/")
-	for i, c := range comps {
-		if contains(mandatoryDirs, c) || (contains(mandatoryFiles, c) && i == len(comps)-1) {
-			return true
-		}
-		if entries, ok := mandatoryInside[c]; ok && i+1 < len(comps) {
-			for _, e := range entries {
-				if comps[i+1] == e && !(c == ".git" && e == "config" && allowGitConfig) {
-					return true
+		for dir, entries := range mandatoryInside {
+			if dir == filepath.Base(root) {
+				for _, e := range entries {
+					add(filepath.Join(root, e))
 				}
 			}
+			for _, e := range entries {
+				add(filepath.Join(root, dir, e))
+			}
 		}
 	}
-	return false
-}
-
-// walk visits entries below root up to depth levels (depth 1 = the root's
-// own entries), without following symlinks. visit returns false to skip a
-// directory's contents.
-func walk(root string, depth int, visit func(path string, d os.DirEntry) bool) {
-	if depth <= 0 {
-		return
-	}
-	entries, err := os.ReadDir(root)
-	if err != nil {
-		return
-	}
-	for _, e := range entries {
-		p := filepath.Join(root, e.Name())
-		if visit(p, e) && e.IsDir() && e.Type()&os.ModeSymlink == 0 {
-			walk(p, depth-1, visit)
-		}
-	}
+	return dedupe(out)
 }

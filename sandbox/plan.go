@@ -76,7 +76,7 @@ func (p *Policy) Mounts() []Mount {
 	for _, d := range p.DenyWrite {
 		put(d, ReadOnly, "filesystem.denyWrite", 2)
 	}
-	for _, m := range MandatoryDenyPaths(p.mandatoryRoots(), p.MandatoryDenySearchDepth, p.AllowGitConfig) {
+	for _, m := range MandatoryDenyPaths(p.mandatoryRoots(), p.AllowGitConfig) {
 		put(m, ReadOnly, "mandatory deny", 2)
 	}
 	for _, pp := range p.Protected {
@@ -185,10 +185,9 @@ func deniedAbove(mounts []Mount, path string) bool {
 	return false
 }
 
-// mandatoryRoots are where the mandatory-deny walk starts: every writable
-// root, and the working directory and home directory whenever a writable
-// root covers them. A root as broad as "/" would otherwise leave the
-// project's .git/hooks beyond the search depth.
+// mandatoryRoots are where existing protected entries get a read-only
+// bind (no walk, only direct entries): every writable root, and the working
+// directory and home directory whenever a writable root covers them.
 func (p *Policy) mandatoryRoots() []string {
 	roots := append([]string(nil), p.AllowWrite...)
 	for _, d := range []string{p.Cwd, p.Home} {

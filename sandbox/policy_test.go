@@ -146,26 +146,27 @@ func TestGlobExpansion(t *testing.T) {
 func TestMandatoryDenyPaths(t *testing.T) {
 	root, _ := filepath.EvalSymlinks(t.TempDir())
 	tree(t, root,
-		"proj/.git/hooks/", "proj/.git/config", "proj/.git/objects/",
+		"proj/.git/hooks/", "proj/.git/config", "proj/.git/objects/", "proj/.git/commondir",
 		"proj/.mcp.json", "proj/.vscode/", "proj/.claude/commands/", "proj/.claude/notes.md",
 		"proj/sub/.bashrc", "proj/sub/deep/er/.gitconfig", "proj/src/main.go")
-	got := MandatoryDenyPaths([]string{filepath.Join(root, "proj")}, 3, false)
+	got := MandatoryDenyPaths([]string{filepath.Join(root, "proj")}, false)
 	var rel []string
 	for _, g := range got {
 		r, _ := filepath.Rel(root, g)
 		rel = append(rel, r)
 	}
-	want := []string{"proj/.claude/commands", "proj/.git/config", "proj/.git/hooks", "proj/.mcp.json", "proj/.vscode", "proj/sub/.bashrc"}
-	// proj/sub/deep/er/.gitconfig is at depth 4: beyond the search depth.
+	// Only direct entries of the root: deeper ones are the broker's job
+	// (no directory walk at start-up).
+	want := []string{"proj/.claude/commands", "proj/.git/commondir", "proj/.git/config", "proj/.git/hooks", "proj/.mcp.json", "proj/.vscode"}
 	if diff := cmp.Diff(want, rel); diff != "" {
 		t.Errorf("mandatory paths (-want +got):\n%s", diff)
 	}
-	got = MandatoryDenyPaths([]string{filepath.Join(root, "proj")}, 4, true)
-	if !containsPath(got, filepath.Join(root, "proj/sub/deep/er/.gitconfig")) || containsPath(got, filepath.Join(root, "proj/.git/config")) {
-		t.Errorf("depth 4 with allowGitConfig: %v", got)
+	got = MandatoryDenyPaths([]string{filepath.Join(root, "proj")}, true)
+	if containsPath(got, filepath.Join(root, "proj/.git/config")) {
+		t.Errorf("allowGitConfig: %v", got)
 	}
 	// A writable root that is itself protected stays read-only.
-	got = MandatoryDenyPaths([]string{filepath.Join(root, "proj/.vscode")}, 3, false)
+	got = MandatoryDenyPaths([]string{filepath.Join(root, "proj/.vscode")}, false)
 	if diff := cmp.Diff([]string{filepath.Join(root, "proj/.vscode")}, got); diff != "" {
 		t.Errorf("protected root (-want +got):\n%s", diff)
 	}

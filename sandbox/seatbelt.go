@@ -129,6 +129,9 @@ func SeatbeltProfile(p *Policy, o SeatbeltOptions) string {
 	for _, d := range p.DenyWrite {
 		w("(deny file-write* %s (with message %s))", pathFilter(d), tag)
 	}
+	for _, pp := range p.Protected {
+		w("(deny file-write* %s (with message %s))", pathFilter(pp.Path), tag)
+	}
 	for _, re := range mandatoryRegexes(p.AllowGitConfig) {
 		w("(deny file-write* (regex %s) (with message %s))", sbString(re), tag)
 	}
@@ -271,8 +274,10 @@ func GlobToRegex(glob string) string {
 }
 
 // mandatoryRegexes match the mandatory deny names anywhere, so files that
-// do not exist yet are covered: Seatbelt, unlike bind mounts, can refuse a
-// path before it exists.
+// do not exist yet are covered: Seatbelt can refuse a path before it
+// exists. They are the names of Protection.Rule; its one rule that needs
+// the filesystem (a directory holding HEAD is a git directory) has no
+// Seatbelt form.
 func mandatoryRegexes(allowGitConfig bool) []string {
 	var out []string
 	for _, f := range mandatoryFiles {
@@ -287,6 +292,8 @@ func mandatoryRegexes(allowGitConfig bool) []string {
 	}
 	sort.Strings(names)
 	for _, dir := range names {
+		// The directory itself: creating, replacing or renaming it.
+		out = append(out, `(^|/)`+regexQuote(dir)+`$`)
 		for _, e := range mandatoryInside[dir] {
 			if dir == ".git" && e == "config" && allowGitConfig {
 				continue

@@ -110,7 +110,10 @@ func seccompProgram(opt SeccompOptions) ([]bpf.Instruction, error) {
 	// fall back to clone(2), which is checked above. io_uring can open
 	// sockets (IORING_OP_SOCKET) without going through socket(2); ENOSYS
 	// makes libuv and others fall back to plain syscalls.
-	for _, nr := range []uint32{unix.SYS_CLONE3, unix.SYS_IO_URING_SETUP, unix.SYS_IO_URING_ENTER, unix.SYS_IO_URING_REGISTER} {
+	// openat2 keeps its flags in memory too (struct open_how): the broker
+	// could not tell a read from a create without a racy read, and libc
+	// falls back to openat on ENOSYS.
+	for _, nr := range []uint32{unix.SYS_CLONE3, unix.SYS_IO_URING_SETUP, unix.SYS_IO_URING_ENTER, unix.SYS_IO_URING_REGISTER, unix.SYS_OPENAT2} {
 		rules = append(rules, rule{nr, []bpf.Instruction{retErrno(unix.ENOSYS)}})
 	}
 

@@ -221,7 +221,18 @@ func Run(opt Options) int {
 			})
 		}
 		if h.Supervisor != nil {
-			h.Supervisor.Run(r.observe)
+			// The supervisor runs whatever --observe says: its broker
+			// enforces the protected paths. Without observation only the
+			// broker's refusals are reported.
+			report := r.observe
+			if opt.NoObserve {
+				report = func(a sandbox.Attempt) {
+					if a.Refused != "" {
+						r.observe(a)
+					}
+				}
+			}
+			h.Supervisor.Run(report)
 		}
 	}()
 

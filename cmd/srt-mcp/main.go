@@ -203,7 +203,7 @@ func newRunCommand() (*command, *runFlags) {
 	cmd.StringVar(&f.name, "name", "", "call the server `NAME` in traces (default: from its initialize response, else the command)")
 	cmd.StringVar(&f.traceDir, "trace-dir", "", "write violation traces to `DIR` (default $XDG_STATE_HOME/srt-mcp/traces)")
 	cmd.BoolVar(&f.learn, "learn", false, "let network destinations outside the policy through, recorded as would-deny\n(filesystem rules stay enforced)")
-	cmd.BoolVar(&f.observe, "observe", true, "report filesystem and unix-socket violations (--observe=false saves a supervisor\nround trip per file open; the sandbox enforces the same either way)")
+	cmd.BoolVar(&f.observe, "observe", true, "report filesystem and unix-socket violations (--observe=false saves a supervisor\nround trip per read-only open; protected paths are still refused and reported)")
 	cmd.BoolVar(&f.debug, "debug", false, "print the bubblewrap command line to stderr")
 	cmd.BoolVar(&f.showVersion, "version", false, "print the version")
 	// Hidden (no description): set by srt-mcp audit for the run it observes.

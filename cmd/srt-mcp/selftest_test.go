@@ -57,6 +57,7 @@ var allProtections = []string{
 	"resource limits (processes, memory, /tmp size)",
 	"ptrace of a process in the sandbox (PID 1 and a sibling)", "foreign socket families (vsock, packet, netlink audit)", "kernel keyrings",
 	"rewriting a package in the npm cache (~/.npm writable)",
+	"renaming a protected path's parent (.git)", "creating a missing protected file (.git/hooks/pre-commit, .mcp.json)",
 }
 
 func TestSelftestDefaultPolicyHolds(t *testing.T) {

@@ -79,7 +79,7 @@ var rows = []row{
 	},
 	{
 		protection: "write to a mandatory deny file (.mcp.json) in an allowed directory",
-		hint:       "the mandatory-deny walk did not find it (mandatoryDenySearchDepth 0?)",
+		hint:       "the seccomp broker did not refuse it: is filesystem.denyWrite/allowWrite naming it, or was srt-mcp started without its supervisor?",
 		probe: func(e *env) (outcome, error) {
 			return e.call("write_file", map[string]any{"path": e.mcpJSON},
 				func(_ string, failed bool) bool {
@@ -90,7 +90,7 @@ var rows = []row{
 	},
 	{
 		protection: "new file under .git/hooks",
-		hint:       "the mandatory-deny walk did not find .git/hooks (mandatoryDenySearchDepth 0?)",
+		hint:       "the seccomp broker did not refuse it (srt-mcp without its supervisor?)",
 		probe: func(e *env) (outcome, error) {
 			hook := filepath.Join(e.w.Project, ".git", "hooks", "pre-commit")
 			return e.call("write_file", map[string]any{"path": hook}, notOnHost(hook))
@@ -290,6 +290,42 @@ var rows = []row{
 				after, _ := os.ReadFile(cached)
 				return string(after) == original
 			})
+		},
+	},
+	{
+		protection: "renaming a protected path's parent (.git)",
+		hint:       "the seccomp broker did not refuse it; filesystem.allowWrite naming the .git directory itself, or a kernel without seccomp user notification, would",
+		probe: func(e *env) (outcome, error) {
+			git := filepath.Join(e.w.Project, ".git")
+			return e.call("fs_ops", map[string]any{"ops": [][]string{
+				{"rename", git, git + "-old"}, {"mkdir", git}, {"write", filepath.Join(git, "config"), "[core]\n\tfsmonitor = false\n"}}},
+				func(_ string, failed bool) bool {
+					_, err := os.Stat(filepath.Join(git, "hooks", ".keep"))
+					_, old := os.Stat(git + "-old")
+					return failed && err == nil && old != nil
+				})
+		},
+	},
+	{
+		protection: "creating a missing protected file (.git/hooks/pre-commit, .mcp.json)",
+		hint:       "the seccomp broker did not refuse it: only a kernel without seccomp user notification (the server then does not start) or a bug would let it through",
+		probe: func(e *env) (outcome, error) {
+			hook := filepath.Join(e.w.Project, ".git", "hooks", "pre-commit")
+			deep := filepath.Join(e.w.Project, "a", "b", "c", "d")
+			mcp := filepath.Join(deep, ".mcp.json")
+			first, err := e.call("fs_ops", map[string]any{"ops": [][]string{{"write", hook, "#!/bin/sh\n"}}}, errored)
+			if err != nil || !first.held {
+				return first, err
+			}
+			// The same for an .mcp.json four levels down.
+			return e.call("fs_ops", map[string]any{"ops": [][]string{
+				{"mkdir", filepath.Dir(filepath.Dir(filepath.Dir(deep)))}, {"mkdir", filepath.Dir(filepath.Dir(deep))},
+				{"mkdir", filepath.Dir(deep)}, {"mkdir", deep}, {"write", mcp, "{}"}}},
+				func(text string, failed bool) bool {
+					_, hookErr := os.Lstat(hook)
+					_, mcpErr := os.Lstat(mcp)
+					return failed && strings.Contains(text, ".mcp.json") && hookErr != nil && mcpErr != nil
+				})
 		},
 	},
 }
