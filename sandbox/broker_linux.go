@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 	"unsafe"
 
@@ -464,6 +465,9 @@ func (c *caller) fdObject(n int) (int, unix.Errno) {
 // rule says why the entry at l may not be created, written or chmod'ed.
 func (b *broker) rule(l *loc) string {
 	b.checked = l.path()
+	if b.prot.private(l.path()) {
+		return ""
+	}
 	if r := b.prot.Rule(l.path()); r != "" {
 		return r
 	}
@@ -474,6 +478,9 @@ func (b *broker) rule(l *loc) string {
 // or created as a link.
 func (b *broker) moveRule(l *loc) string {
 	b.checked = l.path()
+	if b.prot.private(l.path()) {
+		return ""
+	}
 	if r := b.prot.MoveRule(l.path()); r != "" {
 		return r
 	}
@@ -498,12 +505,12 @@ func gitDirRule(l *loc) string {
 	switch {
 	case slices.Contains(gitDirEntries, l.name) && has("HEAD"):
 		return "git directory (holds HEAD): " + l.path()
-	case l.name == "HEAD" && base != ".git":
-		for _, e := range gitDirEntries {
-			if has(e) {
-				return "git directory (holds " + e + "): " + l.path()
-			}
-		}
+	case l.name == "HEAD" && !slices.Contains(strings.Split(l.dirPath, "/"), ".git"):
+		// Outside a .git directory a HEAD makes a bare repository that
+		// the user's git discovers. Refused by name, not only next to a
+		// config: two sandboxes on one project (two brokers) could
+		// otherwise race a config in while the other renames a HEAD in.
+		return "git directory (HEAD outside .git): " + l.path()
 	case base == "hooks" && has("../HEAD"):
 		return "hooks of a git directory: " + l.path()
 	case base == "info" && l.name == "attributes" && has("../HEAD"):

@@ -14,6 +14,9 @@ var (
 		".bashrc", ".bash_profile", ".bash_login", ".profile", ".zshrc",
 		".zprofile", ".zshenv", ".zlogin", ".gitconfig", ".gitmodules",
 		".ripgreprc", ".mcp.json", ".envrc",
+		// Read by hook managers that an installed git hook runs on the
+		// user's next commit (local hooks are arbitrary commands).
+		".pre-commit-config.yaml", "lefthook.yml", ".lefthook.yml", "lefthook-local.yml",
 	}
 	mandatoryDirs = []string{".vscode", ".idea"}
 	// Entries inside a directory with the given name (a "/" names a
@@ -40,10 +43,10 @@ var (
 // directory walk: start-up costs the same whatever the size of the tree,
 // and protected names at any depth are the broker's job.
 func MandatoryDenyPaths(roots []string, allowGitConfig bool) []string {
-	pr := &Protection{AllowGitConfig: allowGitConfig}
+	rule := func(p string) string { return nameRule(p, allowGitConfig) }
 	var out []string
 	add := func(p string) {
-		if _, ok := exists(p); ok && pr.Rule(p) != "" {
+		if _, ok := exists(p); ok && rule(p) != "" {
 			out = append(out, p)
 		}
 	}
@@ -52,7 +55,7 @@ func MandatoryDenyPaths(roots []string, allowGitConfig bool) []string {
 			continue
 		}
 		// The root itself may be a protected path or lie inside one.
-		if pr.Rule(root) != "" {
+		if rule(root) != "" {
 			out = append(out, root)
 			continue
 		}

@@ -27,22 +27,64 @@ type Protection struct {
 	// HostProc: the sandbox sees the host's /proc (enableWeakerNestedSandbox),
 	// so /proc/self is the caller's PID in our namespace, not its own.
 	HostProc bool
+	// Carved are directories inside protected paths that stay the
+	// server's own: its private launcher caches, under the protected
+	// launchers root.
+	Carved []string
+	// Writable are the policy's writable roots. Below /tmp and /dev/shm
+	// outside them, the sandbox has private tmpfs mounts that vanish with
+	// it: nothing there is read by the host later, so no name is protected
+	// (git clone and npm install there work as usual).
+	Writable []string
 }
 
 // Protection returns the policy's protection rules.
 func (p *Policy) Protection() *Protection {
-	return &Protection{AllowGitConfig: p.AllowGitConfig, Paths: p.Protected, HostProc: p.WeakerNestedSandbox}
+	pr := &Protection{AllowGitConfig: p.AllowGitConfig, Paths: p.Protected, HostProc: p.WeakerNestedSandbox, Writable: p.AllowWrite}
+	for _, c := range p.Private {
+		pr.Carved = append(pr.Carved, c.Source)
+	}
+	return pr
 }
 
 // Rule says why path may not be created, opened for writing, truncated,
 // chmod'ed, removed or renamed, or "" when it may.
 func (pr *Protection) Rule(path string) string {
+	if pr.private(path) {
+		return ""
+	}
 	for _, pp := range pr.Paths {
-		if under(path, pp.Path) {
+		if under(path, pp.Path) && !underAny(path, pr.Carved) {
 			return pp.Rule + ": " + pp.Path
 		}
 	}
 	return nameRule(path, pr.AllowGitConfig)
+}
+
+// private reports whether path lies in one of the sandbox's own tmpfs
+// mounts (/tmp, /dev/shm) and not in a host directory bound there.
+func (pr *Protection) private(path string) bool {
+	for _, tmpfs := range []string{"/tmp", "/dev/shm"} {
+		if !under(path, tmpfs) {
+			continue
+		}
+		for _, w := range pr.Writable {
+			if under(w, tmpfs) && under(path, w) {
+				return false // a host directory bound into the tmpfs
+			}
+		}
+		return true
+	}
+	return false
+}
+
+func underAny(path string, dirs []string) bool {
+	for _, d := range dirs {
+		if under(path, d) {
+			return true
+		}
+	}
+	return false
 }
 
 // MoveRule says why the entry at path may not be renamed away, removed,

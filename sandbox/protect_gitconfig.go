@@ -20,9 +20,10 @@ import (
 // most three small files.
 func (p *Policy) protectGitPrograms() {
 	repo := findRepoRoot(p.Cwd)
-	var files []string
+	var files, hookDirs []string
 	if repo != "" {
 		files = append(files, filepath.Join(repo, ".git", "config"))
+		hookDirs = append(hookDirs, filepath.Join(repo, ".git", "hooks"))
 	}
 	if p.Home != "" {
 		files = append(files, filepath.Join(p.Home, ".gitconfig"), filepath.Join(p.Home, ".config", "git", "config"))
@@ -43,6 +44,27 @@ func (p *Policy) protectGitPrograms() {
 				continue
 			}
 			p.Protected = append(p.Protected, ProtectedPath{Path: prog, Rule: "named by git config " + f})
+			if filepath.Base(prog) == "_" {
+				// husky 9: core.hooksPath = .husky/_, whose hooks run the
+				// user's scripts in .husky/ (an outside review planted
+				// .husky/pre-commit and the host's commit ran it).
+				p.Protected = append(p.Protected, ProtectedPath{Path: filepath.Dir(prog), Rule: "hook scripts run by " + prog})
+			}
+			hookDirs = append(hookDirs, prog)
+		}
+	}
+	// A hook that is a symlink runs its target: a versioned scripts/
+	// pre-commit linked from .git/hooks is as much a hook as the link.
+	for _, dir := range hookDirs {
+		entries, _ := os.ReadDir(dir)
+		for _, e := range entries {
+			if e.Type()&os.ModeSymlink == 0 {
+				continue
+			}
+			target := realPath(filepath.Join(dir, e.Name()))
+			if p.writableRoot(target) {
+				p.Protected = append(p.Protected, ProtectedPath{Path: target, Rule: "target of the hook " + filepath.Join(dir, e.Name())})
+			}
 		}
 	}
 }

@@ -181,6 +181,11 @@ func TestProtectedRoutes(t *testing.T) {
 		// A hook the user wrote but left non-executable: git skips it.
 		os.WriteFile(filepath.Join(w.Project, ".git/hooks/post-commit"), []byte(hook), 0o644)
 		w.Mkdir(t, "home/project/src")
+		// A bare repository that was there before the sandbox (one the
+		// server cannot build: HEAD outside .git is refused).
+		w.Write(t, "home/project/hostbare/HEAD", "ref: refs/heads/master\n")
+		w.Mkdir(t, "home/project/hostbare/objects")
+		w.Mkdir(t, "home/project/hostbare/refs")
 		w.chown(t, w.Root)
 		s := w.Connect(t)
 		P := w.Project
@@ -208,11 +213,12 @@ func TestProtectedRoutes(t *testing.T) {
 			{"worktrees", 1, [][]string{op("mkdir", P+"/.git/worktrees")}},
 			{"modules", 1, [][]string{op("mkdir", P+"/.git/modules")}},
 			{"gitdir file in a subdirectory", 2, [][]string{op("mkdir", P+"/sub"), op("write", P+"/sub/.git", "gitdir: ../gd\n")}},
-			{"implicit bare repository", 5, [][]string{op("mkdir", P+"/bare"), op("mkdir", P+"/bare/objects"), op("mkdir", P+"/bare/refs"),
+			{"implicit bare repository", 4, [][]string{op("mkdir", P+"/bare"), op("mkdir", P+"/bare/objects"), op("mkdir", P+"/bare/refs"),
 				op("write", P+"/bare/HEAD", "ref: refs/heads/master\n"), op("write", P+"/bare/config", cfg)}},
 			{"implicit bare repository, config first", 5, [][]string{op("mkdir", P+"/bare2"), op("mkdir", P+"/bare2/objects"), op("mkdir", P+"/bare2/refs"),
 				op("write", P+"/bare2/config", cfg), op("write", P+"/bare2/HEAD", "ref: refs/heads/master\n")}},
-			{"hooks of a bare repository", 1, [][]string{op("mkdir", P+"/bare/hooks")}},
+			{"hooks of a bare repository", 1, [][]string{op("mkdir", P+"/hostbare/hooks")}},
+			{"config of a bare repository", 1, [][]string{op("write", P+"/hostbare/config", cfg)}},
 		}
 		if runtime.GOARCH == "amd64" {
 			cases = append(cases, []struct {
