@@ -17,8 +17,12 @@ var (
 		// Read by hook managers that an installed git hook runs on the
 		// user's next commit (local hooks are arbitrary commands).
 		".pre-commit-config.yaml", "lefthook.yml", ".lefthook.yml", "lefthook-local.yml",
+		// Project-local editor and tool configs that run code when the
+		// user opens or enters the project.
+		".nvim.lua", ".exrc", ".lazy.lua", "mise.toml", ".mise.toml",
 	}
-	mandatoryDirs = []string{".vscode", ".idea"}
+	// .devcontainer: devcontainer.json's initializeCommand runs on the host.
+	mandatoryDirs = []string{".vscode", ".idea", ".devcontainer"}
 	// Entries inside a directory with the given name (a "/" names a
 	// deeper entry). The directory itself is protected too: replacing it
 	// would replace every entry at once.
@@ -32,6 +36,14 @@ var (
 		".claude": {"commands", "agents", "settings.json", "settings.local.json"},
 		".cursor": {"mcp.json"},
 		".gemini": {"settings.json"},
+		// Other clients' project-level MCP server lists and tasks.
+		".amazonq":  {"mcp.json"},
+		".roo":      {"mcp.json"},
+		".kiro":     {"settings"},
+		".windsurf": {"mcp.json"},
+		".codex":    {"config.toml"},
+		".zed":      {"settings.json", "tasks.json"},
+		".continue": {"config.json", "config.yaml", "mcpServers"},
 	}
 )
 

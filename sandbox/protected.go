@@ -130,6 +130,9 @@ var PersistencePaths = []string{
 	// Editors and terminal multiplexers that run configuration as code.
 	".vimrc", ".vim", ".exrc", ".gvimrc", ".config/nvim", ".emacs", ".emacs.d",
 	".tmux.conf", ".config/tmux",
+	// Package managers' user configuration: build wrappers and runners
+	// (cargo), index URLs (pip) make the next install run other code.
+	".cargo/config.toml", ".cargo/config", ".config/pip", ".pip", ".pydistutils.cfg",
 	// Editor/agent settings that run tasks or add servers.
 	".config/Code/User", ".claude", ".cursor", ".gemini", ".codeium", ".codex",
 	".config/zed",

@@ -41,6 +41,9 @@ func TestEscapeProtectedReview(t *testing.T) {
 			{"the target of a symlinked hook", "scripts/pre-commit"},
 			{".pre-commit-config.yaml", ".pre-commit-config.yaml"},
 			{"a nested .pre-commit-config.yaml", "sub/.pre-commit-config.yaml"},
+			{"a devcontainer (initializeCommand runs on the host)", ".devcontainer/devcontainer.json"},
+			{"another client's project MCP servers", ".amazonq/mcp.json"},
+			{"neovim's project config", ".nvim.lua"},
 		} {
 			out, status := s.Run(t, "sh", "-c", "mkdir -p \"$(dirname \"$1\")\" && echo 'touch PWNED' > \"$1\"", "sh", filepath.Join(w.Project, c.path))
 			if status == 0 {
