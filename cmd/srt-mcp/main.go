@@ -22,9 +22,6 @@ import (
 	"github.com/srt-mcp/srt-mcp/internal/audit"
 )
 
-// version is set at build time with -ldflags "-X main.version=…".
-var version = "dev"
-
 const usageHeader = `srt-mcp runs an MCP server inside a sandbox and relays its stdio.
 
 Usage:
