@@ -26,6 +26,7 @@ const usageHeader = `srt-mcp runs an MCP server inside a sandbox and relays its 
 
 Usage:
   srt-mcp [flags] [--] COMMAND [ARG...]   run COMMAND sandboxed (MCP stdio server)
+  srt-mcp [flags] -c 'COMMAND STRING'     run it through /bin/sh -c sandboxed (srt's -c)
   srt-mcp demo                            run a probe MCP server sandboxed and show what was blocked
   srt-mcp traces [--suggest] [--json]     summarise violation traces; suggest settings from them
   srt-mcp audit [flags] -- COMMAND...     run a third-party server under observation and report
@@ -41,6 +42,8 @@ Flags (before COMMAND; everything after COMMAND belongs to the server):
 `
 
 const usageFooter = `
+srt's own flags (-s, -d, -c, -V, -h) mean what they mean to srt, so an srt
+command line keeps working with srt-mcp in srt's place.
 To run a server whose command is named like a srt-mcp sub-command, put -- before it.
 
 Exit codes: the server's own status (128+N if killed by signal N);
@@ -143,13 +146,17 @@ func run(args []string, stdin, stdout, stderr *os.File) int {
 		}
 		return shim.FailClosed(stdin, stdout, stderr, fmt.Errorf("%v (see srt-mcp --help)", err), sandbox.ExitUsage)
 	}
+	if f.help {
+		fmt.Fprint(stdout, usage())
+		return 0
+	}
 	if f.showVersion {
 		fmt.Fprintln(stdout, "srt-mcp", version)
 		return 0
 	}
-	argv := cmd.Args()
-	if len(argv) == 0 {
-		return shim.FailClosed(stdin, stdout, stderr, errors.New("no server command given (usage: srt-mcp [flags] [--] COMMAND [ARG...])"), sandbox.ExitUsage)
+	argv, err := serverArgv(f.commandString, cmd.Args())
+	if err != nil {
+		return shim.FailClosed(stdin, stdout, stderr, err, sandbox.ExitUsage)
 	}
 	policy, err := loadPolicy(f.settingsFile, f.profile)
 	if err != nil {
@@ -177,6 +184,21 @@ func run(args []string, stdin, stdout, stderr *os.File) int {
 	})
 }
 
+// serverArgv is the command to run sandboxed: srt's -c 'COMMAND STRING'
+// runs the string through /bin/sh -c inside the sandbox (as srt does),
+// otherwise the arguments after the flags are the command.
+func serverArgv(commandString string, args []string) ([]string, error) {
+	switch {
+	case commandString != "" && len(args) > 0:
+		return nil, fmt.Errorf("give either -c 'COMMAND STRING' or a COMMAND, not both (got -c and %q; see srt-mcp --help)", args[0])
+	case commandString != "":
+		return []string{"/bin/sh", "-c", commandString}, nil
+	case len(args) == 0:
+		return nil, errors.New("no server command given (usage: srt-mcp [flags] [--] COMMAND [ARG...]; see srt-mcp --help)")
+	}
+	return args, nil
+}
+
 // usage is srt-mcp's help: the sub-commands, then the flags of its main use.
 func usage() string {
 	run, _ := newRunCommand()
@@ -187,7 +209,9 @@ func usage() string {
 type runFlags struct {
 	settingsFile, profile, traceDir, name string
 	grace                                 time.Duration
+	commandString                         string
 	debug, learn, observe, showVersion    bool
+	help                                  bool
 	audit                                 *audit.Observer // set by srt-mcp audit for the run it observes
 }
 
@@ -203,6 +227,14 @@ func newRunCommand() (*command, *runFlags) {
 	cmd.BoolVar(&f.observe, "observe", true, "report filesystem and unix-socket violations (--observe=false saves a supervisor\nround trip per file open; the sandbox enforces the same either way)")
 	cmd.BoolVar(&f.debug, "debug", false, "print the bubblewrap command line to stderr")
 	cmd.BoolVar(&f.showVersion, "version", false, "print the version")
+	cmd.StringVar(&f.commandString, "c", "", "run `'COMMAND STRING'` with /bin/sh -c in the sandbox, instead of COMMAND")
+	// srt's one-letter names, so an srt command line can switch binaries
+	// (-h is the flag package's own).
+	cmd.alias("s", "settings")
+	cmd.alias("d", "debug")
+	cmd.alias("V", "version")
+	cmd.BoolVar(&f.help, "help", false, "print this help (srt-mcp SUB --help: a sub-command's)")
+	cmd.alias("h", "help")
 	// Hidden (no description): set by srt-mcp audit for the run it observes.
 	auditOpt := func() *audit.Observer {
 		if f.audit == nil {
