@@ -245,7 +245,16 @@ func quoteTOML(s string) string {
 // writeAtomic replaces path with data: the old content is kept in a backup
 // next to it, and the new content appears at once (rename) with the old
 // file's permissions. It returns the backup's path.
+//
+// A config reached through a symlink (a dotfiles manager's link into its
+// repository) is written at the link's target: renaming over the link
+// would replace it with a regular file and leave the target, the copy the
+// user keeps, unfixed.
 func writeAtomic(path string, old, data []byte) (string, error) {
+	path, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		return "", err
+	}
 	st, err := os.Stat(path)
 	if err != nil {
 		return "", err
