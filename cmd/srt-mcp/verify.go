@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"strings"
 	"text/tabwriter"
 
@@ -27,8 +26,8 @@ says which run sandboxed. Exit 0 when none is unsandboxed, weak or broken;
 	cwd, _ := os.Getwd()
 	v := clientconfig.Verify(clientconfig.VerifyOptions{
 		Files: cmd.Args(), Home: home, Cwd: cwd, AppData: os.Getenv("APPDATA"),
-		SrtMCP: clientconfig.SrtMCPCommand(exec.LookPath),
-		Fix:    *fix, DryRun: *dryRun,
+		SrtMCP: clientconfig.SrtMCPCommand(), PATH: os.Getenv("PATH"),
+		Fix: *fix, DryRun: *dryRun,
 	})
 	if *asJSON {
 		writeJSON(stdout, v)

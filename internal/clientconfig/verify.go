@@ -14,6 +14,9 @@ type VerifyOptions struct {
 	Home, Cwd, AppData string
 	// SrtMCP is the command a fixed entry runs (see SrtMCPCommand).
 	SrtMCP string
+	// PATH is the user's PATH, where clients other than GUI ones look for
+	// srt-mcp; "" skips checking that entries' srt-mcp can be found.
+	PATH string
 	// Fix rewrites unsandboxed local servers to run through srt-mcp,
 	// keeping a backup; DryRun computes the same change without writing.
 	Fix, DryRun bool
@@ -52,6 +55,10 @@ func Verify(opt VerifyOptions) *Verification {
 	} else {
 		candidates = Locations(opt.Home, opt.Cwd, opt.AppData)
 	}
+	env := checkEnv{home: opt.Home}
+	if opt.PATH != "" {
+		env.findSrtMCP = srtMCPFinder(opt.PATH)
+	}
 	v := &Verification{Servers: []*Server{}}
 	fail := func(file, msg string) { v.Errors = append(v.Errors, FileError{file, msg}) }
 	for _, c := range candidates {
@@ -64,7 +71,7 @@ func Verify(opt VerifyOptions) *Verification {
 			continue
 		}
 		for _, s := range f.Servers {
-			classify(s, opt.Home)
+			classifyIn(s, env)
 		}
 		if opt.Fix || opt.DryRun {
 			out, fixed, err := f.rewrite(opt.SrtMCP, func(s *Server) string { return configs.ForPackage(s.Args) })
@@ -85,7 +92,7 @@ func Verify(opt VerifyOptions) *Verification {
 					// Report the file as it is now.
 					if nf, err := Load(c.Path, f.Client); err == nil {
 						for _, s := range nf.Servers {
-							classify(s, opt.Home)
+							classifyIn(s, env)
 						}
 						f = nf
 					}
