@@ -60,8 +60,40 @@ func classifyIn(s *Server, env checkEnv) {
 	case "srt":
 		s.classifyWrapped(args, home, false)
 	default:
+		if isContainerRun(s.Command, s.Args) {
+			s.Status, s.Detail = Container, containerAdvice
+			return
+		}
 		s.Status, s.Detail = Unsandboxed, commandLine(s.Command, s.Args)
 	}
+}
+
+// containerAdvice says what to check in a container entry instead.
+const containerAdvice = "runs in a container, left as it is (inside srt-mcp the daemon's socket is unreachable); " +
+	"check its flags: no --privileged, no -v of your home or the docker socket, --network none unless it needs the network"
+
+// isContainerRun reports whether command args starts a container:
+// docker, podman or nerdctl with "run" as the first word after its own
+// flags.
+func isContainerRun(command string, args []string) bool {
+	switch filepath.Base(command) {
+	case "docker", "podman", "nerdctl":
+	default:
+		return false
+	}
+	// The client's own flags come first: skip them and the values of
+	// those that take one (docker --context X run …).
+	bools := map[string]bool{"-D": true, "--debug": true, "--tls": true, "--tlsverify": true, "--remote": true}
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if !strings.HasPrefix(a, "-") {
+			return a == "run"
+		}
+		if !strings.Contains(a, "=") && !bools[a] {
+			i++
+		}
+	}
+	return false
 }
 
 // classifyWrapped checks an entry that runs through srt-mcp (or srt): its
@@ -114,6 +146,10 @@ func (s *Server) classifyWrapped(args []string, home string, ours bool) {
 	}
 	if i >= len(args) && commandString == "" {
 		s.Status, s.Detail = Broken, "no server command after the sandbox's own arguments"
+		return
+	}
+	if i < len(args) && isContainerRun(args[i], args[i+1:]) {
+		s.Status, s.Detail = Broken, "a container cannot start inside the sandbox (the daemon's socket is unreachable): run it without srt-mcp and check its docker run flags"
 		return
 	}
 	if strings.HasPrefix(settingsFile, "~") {

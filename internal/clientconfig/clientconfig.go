@@ -25,6 +25,10 @@ const (
 	Unsandboxed = "unsandboxed"
 	Remote      = "remote"
 	Broken      = "broken"
+	// Container: a docker/podman run entry. Left alone: the container is
+	// its own sandbox, and inside srt-mcp's the daemon's socket is out of
+	// reach. Its flags are what to check.
+	Container = "container"
 )
 
 // Server is one MCP server entry.

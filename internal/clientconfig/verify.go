@@ -2,6 +2,7 @@ package clientconfig
 
 import (
 	"os"
+	"path/filepath"
 
 	"github.com/srt-mcp/srt-mcp/configs"
 )
@@ -27,7 +28,13 @@ type Verification struct {
 	Servers []*Server   `json:"servers"`
 	Changes []Change    `json:"changes,omitempty"`
 	Errors  []FileError `json:"errors,omitempty"`
+	// Empty are the files read that hold no MCP servers in a shape verify
+	// knows: a typo in "mcpServers" would otherwise pass as "all sandboxed".
+	Empty []string `json:"empty,omitempty"`
 }
+
+// EmptyFileNote says what verify looked for in a file in Empty.
+const EmptyFileNote = "no MCP servers found (looked for mcpServers, servers, context_servers, projects.*.mcpServers, [mcp_servers.*])"
 
 // FileError is a config file that could not be read or rewritten.
 type FileError struct {
@@ -73,6 +80,9 @@ func Verify(opt VerifyOptions) *Verification {
 		for _, s := range f.Servers {
 			classifyIn(s, env)
 		}
+		if len(f.Servers) == 0 && (len(opt.Files) > 0 || mcpOnly(c.Path)) {
+			v.Empty = append(v.Empty, c.Path)
+		}
 		if opt.Fix || opt.DryRun {
 			out, fixed, err := f.rewrite(opt.SrtMCP, func(s *Server) string { return configs.ForPackage(s.Args) })
 			if err != nil {
@@ -103,6 +113,27 @@ func Verify(opt VerifyOptions) *Verification {
 		v.Servers = append(v.Servers, f.Servers...)
 	}
 	return v
+}
+
+// mcpOnly reports whether a discovered config file exists only for MCP
+// servers (.mcp.json, mcp.json, …), so that one without servers is worth
+// a word; a client's general settings file (.claude.json, Zed's
+// settings.json) often has none.
+func mcpOnly(path string) bool {
+	switch filepath.Base(path) {
+	case ".mcp.json", "mcp.json", "mcp_config.json", "claude_desktop_config.json":
+		return true
+	}
+	return false
+}
+
+// Counts are the servers by status.
+func (v *Verification) Counts() map[string]int {
+	n := map[string]int{}
+	for _, s := range v.Servers {
+		n[s.Status]++
+	}
+	return n
 }
 
 // Bad counts the servers that are unsandboxed, weak or broken.
