@@ -53,8 +53,8 @@ var fixtures = map[string]string{
     /* the GitHub server */
     "github": {
       "type": "stdio",
-      "command": "docker",
-      "args": ["run", "-i", "--rm", "ghcr.io/github/github-mcp-server"], // trailing comma next
+      "command": "github-mcp-server",
+      "args": ["stdio", "--read-only"], // trailing comma next
     },
     "remote": {"type": "sse", "url": "https://x.example/sse"},
   },
