@@ -64,7 +64,11 @@ func printVerification(stdout, stderr io.Writer, v *clientconfig.Verification, h
 		for _, s := range v.Servers {
 			// Names, files and details come from config files a
 			// project can ship (.mcp.json, .vscode/mcp.json).
-			rows = append(rows, []string{safetext.Line(s.Client), safetext.Line(shortPath(s.File, home)), safetext.Line(s.Name), safetext.Line(string(s.Status)), safetext.Line(s.Detail)})
+			file := shortPath(s.File, home)
+			if s.Project != "" {
+				file += " [" + shortPath(s.Project, home) + "]"
+			}
+			rows = append(rows, []string{safetext.Line(s.Client), safetext.Line(file), safetext.Line(s.Name), safetext.Line(string(s.Status)), safetext.Line(s.Detail)})
 		}
 		limit := tableWidth
 		if wide {

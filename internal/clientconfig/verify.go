@@ -60,7 +60,7 @@ func Verify(opt VerifyOptions) *Verification {
 			candidates = append(candidates, Candidate{Path: f})
 		}
 	} else {
-		candidates = Locations(opt.Home, opt.Cwd, opt.AppData)
+		candidates = append(Locations(opt.Home, opt.Cwd, opt.AppData), projectLocations(opt.Home, opt.Cwd)...)
 	}
 	env := checkEnv{home: opt.Home}
 	if opt.PATH != "" {
