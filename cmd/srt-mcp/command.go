@@ -116,10 +116,20 @@ func isZeroDefault(f *flag.Flag) bool {
 	return false
 }
 
+// describing, when set, makes parse hand its command over and stop
+// before parsing anything: how completion and the man page read every
+// sub-command's flags and help from the command that owns them, without
+// running the sub-command (describeAll).
+var describing func(*command)
+
 // parse parses args. When the sub-command must stop there, done is true
 // and code is its exit code: -h or --help prints the help on stdout (0); a
 // bad flag prints the error and the help on stderr (2).
 func (c *command) parse(args []string, stdout, stderr io.Writer) (code int, done bool) {
+	if describing != nil {
+		describing(c)
+		return 0, true
+	}
 	err := c.Parse(args)
 	switch {
 	case err == nil:

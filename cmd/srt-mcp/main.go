@@ -37,6 +37,8 @@ Usage:
   srt-mcp verify [--fix] [--dry-run] [--json] [FILE...]
                                           find MCP servers that run unsandboxed; wrap them
   srt-mcp version                         print the version
+  srt-mcp completion bash|zsh|fish        print a shell completion script
+  srt-mcp man                             print the manual page (roff)
 
 Flags (before COMMAND; everything after COMMAND belongs to the server):
 `
@@ -119,8 +121,15 @@ func run(args []string, stdin, stdout, stderr *os.File) int {
 			}
 			return 0
 		case "version":
+			if code, done := newVersionCommand().parse(args[1:], stdout, stderr); done {
+				return code
+			}
 			fmt.Fprintln(stdout, "srt-mcp", version)
 			return 0
+		case "completion":
+			return runSubcommand("completion", runCompletion, args[1:], stdout, stderr)
+		case "man":
+			return runSubcommand("man", runMan, args[1:], stdout, stderr)
 		case "help":
 			if len(args) == 1 {
 				fmt.Fprint(stdout, usage())
@@ -128,6 +137,12 @@ func run(args []string, stdin, stdout, stderr *os.File) int {
 			}
 			if sub, ok := subcommands[args[1]]; ok && len(args) == 2 {
 				return runSubcommand(args[1], sub, []string{"--help"}, stdout, stderr)
+			}
+			for _, c := range extraCommands() {
+				if c.name == args[1] && len(args) == 2 {
+					fmt.Fprint(stdout, c.help())
+					return 0
+				}
 			}
 			fmt.Fprintf(stderr, "srt-mcp help: no sub-command %q (see srt-mcp --help)\n", strings.Join(args[1:], " "))
 			return sandbox.ExitUsage
