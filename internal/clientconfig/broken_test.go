@@ -39,6 +39,8 @@ func TestClassifyBroken(t *testing.T) {
 		{"Cursor", "docker", []string{"-D", "run", "img"}, Container, ""},
 		{"Cursor", "docker", []string{"exec", "-i", "c", "server"}, Unsandboxed, ""},
 		{"Cursor", "podman", []string{"run", "img"}, Container, ""},
+		{"Cursor", "srt", []string{"mcp-server-git"}, Sandboxed, "srt: srt's own defaults (no ~/.srt-settings.json)"},
+		{"Cursor", "srt", []string{"-s", filepath.Join(home, "s.json"), "mcp-server-git"}, Sandboxed, "srt: " + filepath.Join(home, "s.json")},
 	} {
 		if tc.client == "Claude Desktop" && tc.command == "srt-mcp" && lookIn("srt-mcp", MinimalPATH) == nil {
 			continue // installed system-wide on this machine: found, rightly

@@ -179,7 +179,15 @@ func (s *Server) classifyWrapped(args []string, home string, ours bool) {
 		s.Status, s.Detail = Weak, strings.Join(notes, "; ")
 		return
 	}
-	s.Status, s.Detail = Sandboxed, source
+	if !ours && settingsFile == "" && strings.HasPrefix(source, "built-in profile") {
+		// Without a settings file srt applies its own defaults, not
+		// srt-mcp's default profile: do not describe it as the latter.
+		source = "srt's own defaults (no ~/.srt-settings.json)"
+	}
+	s.Status, s.Detail = Sandboxed, "srt: "+source
+	if ours {
+		s.Detail = source
+	}
 }
 
 // RunFlags are the flags srt-mcp takes when it runs a server, each with
