@@ -50,9 +50,8 @@ func RunHelper(args []string) int {
 	ready := os.NewFile(fdReady, "ready")
 	fail := func(err error) int {
 		msg := "srt-mcp: sandbox helper: " + err.Error()
-		fmt.Fprintln(os.Stderr, msg)
-		if ready != nil {
-			fmt.Fprintln(ready, msg)
+		if _, werr := fmt.Fprintln(ready, msg); werr != nil {
+			fmt.Fprintln(os.Stderr, msg) // no shim reads the ready pipe: say it here (else the shim prints it, once)
 		}
 		return ExitSandbox
 	}
@@ -88,7 +87,7 @@ func RunHelper(args []string) int {
 	argv := args[1:]
 	path, err := exec.LookPath(argv[0])
 	if err != nil {
-		return fail(fmt.Errorf("%s: not found inside the sandbox (is it on PATH, and outside denyRead?): %w", argv[0], err))
+		return fail(commandError(argv[0], err))
 	}
 	listeners, err := proxyListeners()
 	if err != nil {

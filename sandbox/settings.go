@@ -149,7 +149,7 @@ func ParseSettings(source string, data []byte) (*Settings, error) {
 	dec.UseNumber()
 	var root any
 	if err := dec.Decode(&root); err != nil {
-		return nil, &SettingsError{Source: source, Msg: "not valid JSON: " + err.Error()}
+		return nil, &SettingsError{Source: source, Msg: "not valid JSON: " + jsonErrorAt(data, err)}
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return nil, &SettingsError{Source: source, Msg: "not valid JSON: unexpected data after the top-level object"}

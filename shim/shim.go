@@ -310,8 +310,12 @@ wait:
 	if err := <-readyErr; err != nil {
 		r.tracer.Add(trace.Event{Time: time.Now(), Kind: trace.KindSandbox, Op: trace.OpStart, Target: command, Decision: trace.DecisionError, Rule: err.Error()})
 		fmt.Fprintf(stderr, "srt-mcp: the server was not started: %v\n", err)
-		fmt.Fprintf(stderr, "srt-mcp: %s\n", diagnose(r.errTail.Lines()))
-		msg := "srt-mcp could not start the MCP server in its sandbox: " + err.Error() + ". " + diagnose(r.errTail.Lines())
+		// The helper reports its failure on the ready pipe only, so the
+		// reason is printed once, here; bwrap's own complaints (before the
+		// helper ran) are on stderr.
+		fix := diagnose(append([]string{err.Error()}, r.errTail.Lines()...))
+		fmt.Fprintf(stderr, "srt-mcp: %s\n", fix)
+		msg := "srt-mcp could not start the MCP server in its sandbox: " + err.Error() + ". " + fix
 		// Keep answering whatever the client still asks, so it reads the
 		// reason instead of a closed pipe.
 		r.failAll(jsonrpc.CodeSandboxUnavailable, msg, map[string]any{"stderr": r.errTail.Lines()}, true)
@@ -559,6 +563,9 @@ func diagnose(stderrLines []string) string {
 		return "Fix: unprivileged user namespaces are disabled on this machine. Enable them (sudo sysctl kernel.unprivileged_userns_clone=1; on Ubuntu 24.04 and later, sudo sysctl kernel.apparmor_restrict_unprivileged_userns=0 or an AppArmor profile for bwrap), or run srt-mcp where they are available."
 	case strings.Contains(text, "Unknown option"):
 		return "Fix: this bubblewrap is too old for srt-mcp; install bubblewrap 0.4 or newer."
+	case strings.Contains(text, "is a directory, not a program"),
+		strings.Contains(text, "cannot be executed inside the sandbox"):
+		return "Fix: point the configured command at the server's executable file, with execute permission (or run it through its interpreter: node server.js)."
 	case strings.Contains(text, "not found inside the sandbox"):
 		return "Fix: make sure the server command exists and is not under a denyRead path."
 	case strings.Contains(text, "seccomp"):

@@ -15,9 +15,10 @@ import (
 // backquotes is the value's placeholder) and default, and its help lists
 // them from there. A flag with an empty description is hidden.
 type command struct {
-	name     string // as typed after srt-mcp
-	synopsis string // what follows "srt-mcp NAME" in the usage line
-	about    string // what it does and its exit codes
+	name     string            // as typed after srt-mcp
+	synopsis string            // what follows "srt-mcp NAME" in the usage line
+	about    string            // what it does and its exit codes
+	short    map[string]string // long flag name -> its one-letter alias
 	*flag.FlagSet
 }
 
@@ -26,6 +27,22 @@ func newCommand(name, synopsis, about string) *command {
 	// parse reports errors itself, once, with the help.
 	fs.SetOutput(io.Discard)
 	return &command{name: name, synopsis: synopsis, about: about, FlagSet: fs}
+}
+
+// alias makes -short (and --short) a second name of the flag --long,
+// sharing its value. srt's one-letter flags (-s, -d, -c, -V) are aliases,
+// so an srt command line works with srt-mcp in srt's place. The help shows
+// both names on the long flag's line.
+func (c *command) alias(short, long string) {
+	f := c.Lookup(long)
+	if f == nil {
+		panic("alias of an undefined flag --" + long)
+	}
+	c.Var(f.Value, short, "") // no description: listed with --long
+	if c.short == nil {
+		c.short = map[string]string{}
+	}
+	c.short[long] = short
 }
 
 // help is the sub-command's help text.
@@ -57,6 +74,12 @@ func (c *command) flagHelp() string {
 		}
 		placeholder, desc := flag.UnquoteUsage(f)
 		left := "--" + f.Name
+		if len(f.Name) == 1 {
+			left = "-" + f.Name
+		}
+		if s, ok := c.short[f.Name]; ok {
+			left = "-" + s + ", " + left
+		}
 		if placeholder != "" && !isBool(f) {
 			left += " " + placeholder
 		}
@@ -93,10 +116,20 @@ func isZeroDefault(f *flag.Flag) bool {
 	return false
 }
 
+// describing, when set, makes parse hand its command over and stop
+// before parsing anything: how completion and the man page read every
+// sub-command's flags and help from the command that owns them, without
+// running the sub-command (describeAll).
+var describing func(*command)
+
 // parse parses args. When the sub-command must stop there, done is true
 // and code is its exit code: -h or --help prints the help on stdout (0); a
 // bad flag prints the error and the help on stderr (2).
 func (c *command) parse(args []string, stdout, stderr io.Writer) (code int, done bool) {
+	if describing != nil {
+		describing(c)
+		return 0, true
+	}
 	err := c.Parse(args)
 	switch {
 	case err == nil:

@@ -16,16 +16,19 @@ func TestCommandHelp(t *testing.T) {
 	cmd.Bool("observe", true, "report\nwhat was seen")
 	cmd.Duration("wait", time.Second, "wait")
 	cmd.String("hidden", "", "")
+	cmd.alias("q", "quiet")
+	cmd.String("c", "", "run `CMD`")
 	want := `Usage: srt-mcp x [--n N] FILE
 
 Does x.
 
 Flags:
-  --n N             try N times (default 3)
+  -c CMD            run CMD
+  -n N              try N times (default 3)
   --observe         report
                     what was seen
                     (default true)
-  --quiet           say nothing
+  -q, --quiet       say nothing
   --wait duration   wait (default 1s)
 `
 	if diff := cmp.Diff(want, cmd.help()); diff != "" {

@@ -22,13 +22,11 @@ import (
 	"github.com/srt-mcp/srt-mcp/internal/audit"
 )
 
-// version is set at build time with -ldflags "-X main.version=…".
-var version = "dev"
-
 const usageHeader = `srt-mcp runs an MCP server inside a sandbox and relays its stdio.
 
 Usage:
   srt-mcp [flags] [--] COMMAND [ARG...]   run COMMAND sandboxed (MCP stdio server)
+  srt-mcp [flags] -c 'COMMAND STRING'     run it through /bin/sh -c sandboxed (srt's -c)
   srt-mcp demo                            run a probe MCP server sandboxed and show what was blocked
   srt-mcp traces [--suggest] [--json]     summarise violation traces; suggest settings from them
   srt-mcp audit [flags] -- COMMAND...     run a third-party server under observation and report
@@ -39,11 +37,15 @@ Usage:
   srt-mcp verify [--fix] [--dry-run] [--json] [FILE...]
                                           find MCP servers that run unsandboxed; wrap them
   srt-mcp version                         print the version
+  srt-mcp completion bash|zsh|fish        print a shell completion script
+  srt-mcp man                             print the manual page (roff)
 
 Flags (before COMMAND; everything after COMMAND belongs to the server):
 `
 
 const usageFooter = `
+srt's own flags (-s, -d, -c, -V, -h) mean what they mean to srt, so an srt
+command line keeps working with srt-mcp in srt's place.
 To run a server whose command is named like a srt-mcp sub-command, put -- before it.
 
 Exit codes: the server's own status (128+N if killed by signal N);
@@ -119,8 +121,15 @@ func run(args []string, stdin, stdout, stderr *os.File) int {
 			}
 			return 0
 		case "version":
+			if code, done := newVersionCommand().parse(args[1:], stdout, stderr); done {
+				return code
+			}
 			fmt.Fprintln(stdout, "srt-mcp", version)
 			return 0
+		case "completion":
+			return runSubcommand("completion", runCompletion, args[1:], stdout, stderr)
+		case "man":
+			return runSubcommand("man", runMan, args[1:], stdout, stderr)
 		case "help":
 			if len(args) == 1 {
 				fmt.Fprint(stdout, usage())
@@ -128,6 +137,12 @@ func run(args []string, stdin, stdout, stderr *os.File) int {
 			}
 			if sub, ok := subcommands[args[1]]; ok && len(args) == 2 {
 				return runSubcommand(args[1], sub, []string{"--help"}, stdout, stderr)
+			}
+			for _, c := range extraCommands() {
+				if c.name == args[1] && len(args) == 2 {
+					fmt.Fprint(stdout, c.help())
+					return 0
+				}
 			}
 			fmt.Fprintf(stderr, "srt-mcp help: no sub-command %q (see srt-mcp --help)\n", strings.Join(args[1:], " "))
 			return sandbox.ExitUsage
@@ -146,13 +161,17 @@ func run(args []string, stdin, stdout, stderr *os.File) int {
 		}
 		return shim.FailClosed(stdin, stdout, stderr, fmt.Errorf("%v (see srt-mcp --help)", err), sandbox.ExitUsage)
 	}
+	if f.help {
+		fmt.Fprint(stdout, usage())
+		return 0
+	}
 	if f.showVersion {
 		fmt.Fprintln(stdout, "srt-mcp", version)
 		return 0
 	}
-	argv := cmd.Args()
-	if len(argv) == 0 {
-		return shim.FailClosed(stdin, stdout, stderr, errors.New("no server command given (usage: srt-mcp [flags] [--] COMMAND [ARG...])"), sandbox.ExitUsage)
+	argv, err := serverArgv(f.commandString, cmd.Args())
+	if err != nil {
+		return shim.FailClosed(stdin, stdout, stderr, err, sandbox.ExitUsage)
 	}
 	policy, err := loadPolicy(f.settingsFile, f.profile)
 	if err != nil {
@@ -180,6 +199,21 @@ func run(args []string, stdin, stdout, stderr *os.File) int {
 	})
 }
 
+// serverArgv is the command to run sandboxed: srt's -c 'COMMAND STRING'
+// runs the string through /bin/sh -c inside the sandbox (as srt does),
+// otherwise the arguments after the flags are the command.
+func serverArgv(commandString string, args []string) ([]string, error) {
+	switch {
+	case commandString != "" && len(args) > 0:
+		return nil, fmt.Errorf("give either -c 'COMMAND STRING' or a COMMAND, not both (got -c and %q; see srt-mcp --help)", args[0])
+	case commandString != "":
+		return []string{"/bin/sh", "-c", commandString}, nil
+	case len(args) == 0:
+		return nil, errors.New("no server command given (usage: srt-mcp [flags] [--] COMMAND [ARG...]; see srt-mcp --help)")
+	}
+	return args, nil
+}
+
 // usage is srt-mcp's help: the sub-commands, then the flags of its main use.
 func usage() string {
 	run, _ := newRunCommand()
@@ -190,7 +224,9 @@ func usage() string {
 type runFlags struct {
 	settingsFile, profile, traceDir, name string
 	grace                                 time.Duration
+	commandString                         string
 	debug, learn, observe, showVersion    bool
+	help                                  bool
 	audit                                 *audit.Observer // set by srt-mcp audit for the run it observes
 }
 
@@ -206,6 +242,14 @@ func newRunCommand() (*command, *runFlags) {
 	cmd.BoolVar(&f.observe, "observe", true, "report filesystem and unix-socket violations (--observe=false saves a supervisor\nround trip per read-only open; protected paths are still refused and reported)")
 	cmd.BoolVar(&f.debug, "debug", false, "print the bubblewrap command line to stderr")
 	cmd.BoolVar(&f.showVersion, "version", false, "print the version")
+	cmd.StringVar(&f.commandString, "c", "", "run `'COMMAND STRING'` with /bin/sh -c in the sandbox, instead of COMMAND")
+	// srt's one-letter names, so an srt command line can switch binaries
+	// (-h is the flag package's own).
+	cmd.alias("s", "settings")
+	cmd.alias("d", "debug")
+	cmd.alias("V", "version")
+	cmd.BoolVar(&f.help, "help", false, "print this help (srt-mcp SUB --help: a sub-command's)")
+	cmd.alias("h", "help")
 	// Hidden (no description): set by srt-mcp audit for the run it observes.
 	auditOpt := func() *audit.Observer {
 		if f.audit == nil {

@@ -11,6 +11,9 @@ import (
 	"github.com/srt-mcp/srt-mcp/sandbox"
 )
 
+// selftestDetailWidth is how much of a row's detail the text table shows.
+const selftestDetailWidth = 80
+
 func runSelftest(args []string, stdout, stderr io.Writer) int {
 	cmd := newCommand("selftest", "[--settings FILE] [--profile NAME] [--json]", `Runs probes inside the sandbox built from the policy (FILE, else
 ~/.srt-settings.json, else the built-in default; with --profile, the
@@ -55,7 +58,8 @@ the selftest could not run.
 		fmt.Fprintf(stdout, "srt-mcp selftest with %s\n\n", source)
 		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 		for _, r := range rows {
-			fmt.Fprintf(tw, "%s\t%s\t%s\n", r.Result, r.Protection, r.Detail)
+			// Cut for the table only: --json and the FAIL notes keep it whole.
+			fmt.Fprintf(tw, "%s\t%s\t%s\n", r.Result, r.Protection, fit(r.Detail, selftestDetailWidth, false))
 		}
 		tw.Flush()
 		for _, r := range rows {

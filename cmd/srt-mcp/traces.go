@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/srt-mcp/srt-mcp/internal/safetext"
 
@@ -18,7 +19,7 @@ that caused them. --suggest proposes settings that would allow targets seen
 at least --min-count times, with the evidence. It never edits settings.
 `)
 	dir := cmd.String("trace-dir", statedir.Traces(), "read the traces in `DIR`")
-	server := cmd.String("server", "", "only the server named `NAME`")
+	server := cmd.String("server", "", "only the server named `NAME`, as the summary shows it (or its trace file's name)")
 	suggest := cmd.Bool("suggest", false, "propose settings that would allow what was denied, with the evidence")
 	minCount := cmd.Int("min-count", 3, "suggest only targets denied at least `N` times")
 	asJSON := cmd.Bool("json", false, "print the summaries (and suggestions, with a settings patch) as JSON")
@@ -29,6 +30,10 @@ at least --min-count times, with the evidence. It never edits settings.
 		return cmd.usageError(stderr, fmt.Errorf("unexpected argument %q", cmd.Arg(0)))
 	}
 	records, bad, err := trace.Read(*dir, *server)
+	if trace.IsUnknownServer(err) {
+		fmt.Fprintf(stderr, "srt-mcp traces: %s\n", safetext.Line(err.Error()))
+		return 1
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "srt-mcp traces: %v\n", err)
 		return 1
@@ -45,6 +50,11 @@ at least --min-count times, with the evidence. It never edits settings.
 		}
 	}
 	if !*asJSON {
+		if *server == "" && len(sums) > 0 {
+			// Which names --server takes: the ones people see, not the
+			// sanitised file names.
+			fmt.Fprintf(stdout, "servers with traces: %s\n  (one of them: srt-mcp traces --server NAME)\n\n", safetext.Line(strings.Join(trace.Servers(records), ", ")))
+		}
 		trace.WriteSummaries(stdout, sums, sugs, *minCount)
 		return 0
 	}

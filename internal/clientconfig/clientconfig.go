@@ -25,6 +25,10 @@ const (
 	Unsandboxed = "unsandboxed"
 	Remote      = "remote"
 	Broken      = "broken"
+	// Container: a docker/podman run entry. Left alone: the container is
+	// its own sandbox, and inside srt-mcp's the daemon's socket is out of
+	// reach. Its flags are what to check.
+	Container = "container"
 )
 
 // Server is one MCP server entry.
@@ -36,8 +40,11 @@ type Server struct {
 	Args    []string `json:"args,omitempty"`
 	URL     string   `json:"url,omitempty"`
 	Cwd     string   `json:"cwd,omitempty"`
-	Status  string   `json:"status"`
-	Detail  string   `json:"detail,omitempty"`
+	// Project is the project directory the entry belongs to: the key of
+	// ~/.claude.json's projects.<path>, "" for a user-wide entry.
+	Project string `json:"project,omitempty"`
+	Status  string `json:"status"`
+	Detail  string `json:"detail,omitempty"`
 
 	pointer   string // JSON pointer of the entry, or the TOML table name
 	objectCmd bool   // Zed's {"command": {"path", "args"}} form
@@ -62,18 +69,18 @@ func Locations(home, cwd, appData string) []Candidate {
 	c := []Candidate{
 		{"Claude Code", filepath.Join(cwd, ".mcp.json")},
 		{"Claude Code", filepath.Join(home, ".claude.json")},
+		{"Cursor", filepath.Join(cwd, ".cursor", "mcp.json")},
+		{"VS Code", filepath.Join(cwd, ".vscode", "mcp.json")},
+		{"Gemini CLI", filepath.Join(cwd, ".gemini", "settings.json")},
+		{"Zed", filepath.Join(cwd, ".zed", "settings.json")},
 		{"Claude Desktop", filepath.Join(home, "Library", "Application Support", "Claude", "claude_desktop_config.json")},
 		{"Claude Desktop", filepath.Join(home, ".config", "Claude", "claude_desktop_config.json")},
 		{"Cursor", filepath.Join(home, ".cursor", "mcp.json")},
-		{"Cursor", filepath.Join(cwd, ".cursor", "mcp.json")},
-		{"VS Code", filepath.Join(cwd, ".vscode", "mcp.json")},
 		{"VS Code", filepath.Join(home, ".config", "Code", "User", "mcp.json")},
 		{"VS Code", filepath.Join(home, "Library", "Application Support", "Code", "User", "mcp.json")},
 		{"Windsurf", filepath.Join(home, ".codeium", "windsurf", "mcp_config.json")},
 		{"Gemini CLI", filepath.Join(home, ".gemini", "settings.json")},
-		{"Gemini CLI", filepath.Join(cwd, ".gemini", "settings.json")},
 		{"Zed", filepath.Join(home, ".config", "zed", "settings.json")},
-		{"Zed", filepath.Join(cwd, ".zed", "settings.json")},
 		{"Codex", filepath.Join(home, ".codex", "config.toml")},
 	}
 	if appData != "" {
@@ -93,6 +100,41 @@ func Locations(home, cwd, appData string) []Candidate {
 		}
 	}
 	return out
+}
+
+// projectLocations are the project config files of the directories
+// above cwd up to the repository root, nearest first: clients look for a
+// project's .mcp.json (and the others) at its root, and people run verify
+// from a sub-directory. cwd's own are in Locations. With no repository
+// around cwd (no .git in it or above, below home) there are none.
+func projectLocations(home, cwd string) []Candidate {
+	var dirs []string
+	for dir := cwd; ; {
+		if exists(filepath.Join(dir, ".git")) {
+			break // dir is the root; found
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir || dir == home {
+			return nil // no repository: only cwd counts
+		}
+		dir = parent
+		dirs = append(dirs, dir)
+	}
+	var out []Candidate
+	for _, d := range dirs {
+		out = append(out,
+			Candidate{"Claude Code", filepath.Join(d, ".mcp.json")},
+			Candidate{"Cursor", filepath.Join(d, ".cursor", "mcp.json")},
+			Candidate{"VS Code", filepath.Join(d, ".vscode", "mcp.json")},
+			Candidate{"Gemini CLI", filepath.Join(d, ".gemini", "settings.json")},
+			Candidate{"Zed", filepath.Join(d, ".zed", "settings.json")})
+	}
+	return out
+}
+
+func exists(path string) bool {
+	_, err := os.Lstat(path)
+	return err == nil
 }
 
 // Load parses a config file. client may be "" for a file given by hand:
@@ -126,7 +168,7 @@ func parse(path, client string, data []byte) (*File, error) {
 	if f.Client == "" {
 		f.Client = guessClient(path, root)
 	}
-	section := func(ptr string, raw json.RawMessage) error {
+	section := func(ptr, project string, raw json.RawMessage) error {
 		var entries map[string]json.RawMessage
 		if err := json.Unmarshal(raw, &entries); err != nil {
 			return fmt.Errorf("%s: not an object", ptr)
@@ -137,13 +179,14 @@ func parse(path, client string, data []byte) (*File, error) {
 				return fmt.Errorf("%s/%s: %w", ptr, name, err)
 			}
 			s.Client, s.File, s.Name, s.pointer = f.Client, path, name, ptr+"/"+escapePointer(name)
+			s.Project = project
 			f.Servers = append(f.Servers, s)
 		}
 		return nil
 	}
 	for _, key := range []string{"mcpServers", "servers", "context_servers"} {
 		if raw, ok := root[key]; ok {
-			if err := section("/"+key, raw); err != nil {
+			if err := section("/"+key, "", raw); err != nil {
 				return nil, err
 			}
 		}
@@ -154,7 +197,7 @@ func parse(path, client string, data []byte) (*File, error) {
 		if json.Unmarshal(raw, &projects) == nil {
 			for _, p := range slices.Sorted(maps.Keys(projects)) {
 				if srv, ok := projects[p]["mcpServers"]; ok {
-					if err := section("/projects/"+escapePointer(p)+"/mcpServers", srv); err != nil {
+					if err := section("/projects/"+escapePointer(p)+"/mcpServers", p, srv); err != nil {
 						return nil, err
 					}
 				}

@@ -3,6 +3,7 @@ package clientconfig
 import (
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -52,8 +53,8 @@ var fixtures = map[string]string{
     /* the GitHub server */
     "github": {
       "type": "stdio",
-      "command": "docker",
-      "args": ["run", "-i", "--rm", "ghcr.io/github/github-mcp-server"], // trailing comma next
+      "command": "github-mcp-server",
+      "args": ["stdio", "--read-only"], // trailing comma next
     },
     "remote": {"type": "sse", "url": "https://x.example/sse"},
   },
@@ -326,9 +327,42 @@ func TestWriteAtomicKeepsBackup(t *testing.T) {
 
 func TestDiff(t *testing.T) {
 	d := unifiedDiff("f", []byte("a\nb\nc\nd\n"), []byte("a\nB\nc\nd\n"))
-	want := "--- f\n+++ f (srt-mcp verify --fix)\n@@ -1 +1 @@\n a\n-b\n+B\n c\n d\n"
+	want := "--- f\n+++ f\n@@ -1,4 +1,4 @@\n a\n-b\n+B\n c\n d\n"
 	if d != want {
 		t.Errorf("diff:\n%s\nwant:\n%s", d, want)
+	}
+}
+
+// TestDiffApplies: the dry run's diff is one patch(1) applies to the file,
+// giving what --fix would write.
+func TestDiffApplies(t *testing.T) {
+	if _, err := exec.LookPath("patch"); err != nil {
+		t.Skip("no patch(1)")
+	}
+	long := strings.Repeat("line\n", 20)
+	for _, tc := range []struct{ name, a, b string }{
+		{"one line, no newline", `{"mcpServers": {"x": {"command": "npx"}}}`, `{"mcpServers": {"x": {"command": "srt-mcp", "args": ["--", "npx"]}}}`},
+		{"change in the middle", long + "a\nb\n" + long, long + "a\nB\nC\n" + long},
+		{"two hunks", "x\n" + long + "y\n", "X\n" + long + "Y\n"},
+		{"insert at the start", "a\nb\n", "new\na\nb\n"},
+		{"newline added", "a\nb", "a\nb\n"},
+		{"newline removed", "a\nb\n", "a\nc"},
+	} {
+		dir := t.TempDir()
+		file := filepath.Join(dir, "mcp.json")
+		if err := os.WriteFile(file, []byte(tc.a), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command("patch", "--batch", "--quiet", "mcp.json")
+		cmd.Dir = dir
+		cmd.Stdin = strings.NewReader(unifiedDiff("mcp.json", []byte(tc.a), []byte(tc.b)))
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Errorf("%s: patch: %v\n%s\n%s", tc.name, err, out, unifiedDiff("mcp.json", []byte(tc.a), []byte(tc.b)))
+			continue
+		}
+		if got, _ := os.ReadFile(file); string(got) != tc.b {
+			t.Errorf("%s: patched file is %q, want %q", tc.name, got, tc.b)
+		}
 	}
 }
 

@@ -1,6 +1,7 @@
 package clientconfig
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -245,7 +246,16 @@ func quoteTOML(s string) string {
 // writeAtomic replaces path with data: the old content is kept in a backup
 // next to it, and the new content appears at once (rename) with the old
 // file's permissions. It returns the backup's path.
+//
+// A config reached through a symlink (a dotfiles manager's link into its
+// repository) is written at the link's target: renaming over the link
+// would replace it with a regular file and leave the target, the copy the
+// user keeps, unfixed.
 func writeAtomic(path string, old, data []byte) (string, error) {
+	path, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		return "", err
+	}
 	st, err := os.Stat(path)
 	if err != nil {
 		return "", err
@@ -280,11 +290,25 @@ func writeAtomic(path string, old, data []byte) (string, error) {
 	return backup, os.Rename(tmp.Name(), path)
 }
 
-// unifiedDiff renders a unified diff of two texts, with 3 lines of context.
+// unifiedDiff renders a unified diff of two texts, with 3 lines of
+// context, that patch(1) and git apply accept: hunk headers with line
+// counts, plain file names, and the "\ No newline at end of file" marker.
 func unifiedDiff(name string, a, b []byte) string {
 	ops := textdiff.Lines(string(a), string(b))
+	lastA, lastB := -1, -1 // the index of each text's last line, if it has no newline
+	if len(a) > 0 && a[len(a)-1] != '\n' {
+		lastA = bytes.Count(a, []byte("\n"))
+	}
+	if len(b) > 0 && b[len(b)-1] != '\n' {
+		lastB = bytes.Count(b, []byte("\n"))
+	}
+	if n := len(ops); n > 0 && ops[n-1].Op == ' ' && (lastA == ops[n-1].A) != (lastB == ops[n-1].B) {
+		// The last lines differ only in their newline: a change all the same.
+		last := ops[n-1]
+		ops = append(ops[:n-1], textdiff.Line{Op: '-', Text: last.Text, A: last.A, B: last.B}, textdiff.Line{Op: '+', Text: last.Text, A: last.A + 1, B: last.B})
+	}
 	var out strings.Builder
-	fmt.Fprintf(&out, "--- %s\n+++ %s (srt-mcp verify --fix)\n", name, name)
+	fmt.Fprintf(&out, "--- %s\n+++ %s\n", name, name)
 	for k := 0; k < len(ops); {
 		if ops[k].Op == ' ' {
 			k++
@@ -307,11 +331,32 @@ func unifiedDiff(name string, a, b []byte) string {
 			}
 			to = run
 		}
-		fmt.Fprintf(&out, "@@ -%d +%d @@\n", ops[from].A+1, ops[from].B+1)
+		var countA, countB int
+		for _, o := range ops[from:to] {
+			if o.Op != '+' {
+				countA++
+			}
+			if o.Op != '-' {
+				countB++
+			}
+		}
+		fmt.Fprintf(&out, "@@ -%s +%s @@\n", hunkRange(ops[from].A, countA), hunkRange(ops[from].B, countB))
 		for _, o := range ops[from:to] {
 			out.WriteString(string(o.Op) + o.Text + "\n")
+			if (o.Op != '+' && o.A == lastA) || (o.Op != '-' && o.B == lastB) {
+				out.WriteString("\\ No newline at end of file\n")
+			}
 		}
 		k = to
 	}
 	return out.String()
+}
+
+// hunkRange is one side of a hunk header: the first line (1-based) and the
+// count, or for an empty side the line after which it applies.
+func hunkRange(start, count int) string {
+	if count == 0 {
+		return fmt.Sprintf("%d,0", start)
+	}
+	return fmt.Sprintf("%d,%d", start+1, count)
 }

@@ -2,6 +2,7 @@ package clientconfig
 
 import (
 	"os"
+	"path/filepath"
 
 	"github.com/srt-mcp/srt-mcp/configs"
 )
@@ -14,6 +15,9 @@ type VerifyOptions struct {
 	Home, Cwd, AppData string
 	// SrtMCP is the command a fixed entry runs (see SrtMCPCommand).
 	SrtMCP string
+	// PATH is the user's PATH, where clients other than GUI ones look for
+	// srt-mcp; "" skips checking that entries' srt-mcp can be found.
+	PATH string
 	// Fix rewrites unsandboxed local servers to run through srt-mcp,
 	// keeping a backup; DryRun computes the same change without writing.
 	Fix, DryRun bool
@@ -24,7 +28,13 @@ type Verification struct {
 	Servers []*Server   `json:"servers"`
 	Changes []Change    `json:"changes,omitempty"`
 	Errors  []FileError `json:"errors,omitempty"`
+	// Empty are the files read that hold no MCP servers in a shape verify
+	// knows: a typo in "mcpServers" would otherwise pass as "all sandboxed".
+	Empty []string `json:"empty,omitempty"`
 }
+
+// EmptyFileNote says what verify looked for in a file in Empty.
+const EmptyFileNote = "no MCP servers found (looked for mcpServers, servers, context_servers, projects.*.mcpServers, [mcp_servers.*])"
 
 // FileError is a config file that could not be read or rewritten.
 type FileError struct {
@@ -50,7 +60,11 @@ func Verify(opt VerifyOptions) *Verification {
 			candidates = append(candidates, Candidate{Path: f})
 		}
 	} else {
-		candidates = Locations(opt.Home, opt.Cwd, opt.AppData)
+		candidates = append(Locations(opt.Home, opt.Cwd, opt.AppData), projectLocations(opt.Home, opt.Cwd)...)
+	}
+	env := checkEnv{home: opt.Home}
+	if opt.PATH != "" {
+		env.findSrtMCP = srtMCPFinder(opt.PATH)
 	}
 	v := &Verification{Servers: []*Server{}}
 	fail := func(file, msg string) { v.Errors = append(v.Errors, FileError{file, msg}) }
@@ -64,7 +78,10 @@ func Verify(opt VerifyOptions) *Verification {
 			continue
 		}
 		for _, s := range f.Servers {
-			classify(s, opt.Home)
+			classifyIn(s, env)
+		}
+		if len(f.Servers) == 0 && (len(opt.Files) > 0 || mcpOnly(c.Path)) {
+			v.Empty = append(v.Empty, c.Path)
 		}
 		if opt.Fix || opt.DryRun {
 			out, fixed, err := f.rewrite(opt.SrtMCP, func(s *Server) string { return configs.ForPackage(s.Args) })
@@ -85,7 +102,7 @@ func Verify(opt VerifyOptions) *Verification {
 					// Report the file as it is now.
 					if nf, err := Load(c.Path, f.Client); err == nil {
 						for _, s := range nf.Servers {
-							classify(s, opt.Home)
+							classifyIn(s, env)
 						}
 						f = nf
 					}
@@ -96,6 +113,27 @@ func Verify(opt VerifyOptions) *Verification {
 		v.Servers = append(v.Servers, f.Servers...)
 	}
 	return v
+}
+
+// mcpOnly reports whether a discovered config file exists only for MCP
+// servers (.mcp.json, mcp.json, …), so that one without servers is worth
+// a word; a client's general settings file (.claude.json, Zed's
+// settings.json) often has none.
+func mcpOnly(path string) bool {
+	switch filepath.Base(path) {
+	case ".mcp.json", "mcp.json", "mcp_config.json", "claude_desktop_config.json":
+		return true
+	}
+	return false
+}
+
+// Counts are the servers by status.
+func (v *Verification) Counts() map[string]int {
+	n := map[string]int{}
+	for _, s := range v.Servers {
+		n[s.Status]++
+	}
+	return n
 }
 
 // Bad counts the servers that are unsandboxed, weak or broken.

@@ -98,9 +98,16 @@ func Text(r *mcp.CallToolResult) string {
 	return strings.Join(parts, "\n")
 }
 
+// Line is the first line of a tool's answer, whole: for --json, where
+// the end of an error (its errno) must not be lost.
+func Line(s string) string {
+	s, _, _ = strings.Cut(s, "\n")
+	return s
+}
+
 // FirstLine is the first line of a tool's answer, cut to fit a table row.
 func FirstLine(s string) string {
-	s, _, _ = strings.Cut(s, "\n")
+	s = Line(s)
 	if len(s) > 70 {
 		s = s[:70] + "…"
 	}

@@ -223,7 +223,7 @@ var rows = []row{
 				}
 				after, _ := os.ReadFile(f)
 				held = held && failed && string(after) == string(before)
-				answers = append(answers, mcpclient.FirstLine(text))
+				answers = append(answers, mcpclient.Line(text))
 			}
 			return outcome{held: held, answer: strings.Join(answers, "; ")}, nil
 		},

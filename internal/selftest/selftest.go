@@ -6,6 +6,7 @@ package selftest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -52,8 +53,14 @@ func Run(opt Options) ([]Row, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	settings, source, err := settingsUnderTest(opt.SettingsFile, opt.Profile, decoy)
+	settings, source, userSettings, err := settingsUnderTest(opt.SettingsFile, opt.Profile, decoy)
 	if err != nil {
+		return nil, source, err
+	}
+	// Resolve it here, as the run will, so that a policy srt-mcp refuses
+	// is reported against the user's file: the run reads a copy in the
+	// workspace, whose name means nothing to the user.
+	if err := resolves(settings, source, opt.Profile, w.Project, w.Home); err != nil {
 		return nil, source, err
 	}
 	// In the writable project, where a server could rewrite it if srt-mcp
@@ -107,18 +114,30 @@ func Run(opt Options) ([]Row, string, error) {
 	var serverLog strings.Builder
 	c, _, err := w.ProbeClient(ctx, &serverLog, e.srtArgs(settingsPath)...)
 	if err != nil {
-		return nil, source, fmt.Errorf("%w\n%s", err, serverLog.String())
+		// Whatever still names the copy names the user's file instead.
+		msg := strings.ReplaceAll(fmt.Sprintf("%v\n%s", err, serverLog.String()), settingsPath, source)
+		return nil, source, errors.New(strings.TrimSpace(msg))
 	}
 	defer c.Close()
 	e.session = c
 
+	// The policy's documents, for naming the setting behind a FAIL.
+	layers := []layer{{source, userSettings}}
+	if opt.Profile != "" {
+		data, _ := configs.Get(opt.Profile)
+		layers = append([]layer{{"built-in profile " + opt.Profile, data}}, layers...)
+	}
 	var out []Row
 	for _, r := range rows {
 		o, err := r.probe(e)
 		if err != nil {
 			return nil, source, err
 		}
-		out = append(out, r.result(o))
+		res := r.result(o)
+		if !res.Passed() {
+			res.Hint = failHint(r.protection, r.hint, layers)
+		}
+		out = append(out, res)
 	}
 	return out, source, nil
 }
@@ -159,7 +178,7 @@ func (e *env) callIn(c *client.Client, tool string, args map[string]any, held fu
 	if err != nil {
 		return outcome{}, err
 	}
-	return outcome{held: held(text, failed), answer: mcpclient.FirstLine(text)}, nil
+	return outcome{held: held(text, failed), answer: mcpclient.Line(text)}, nil
 }
 
 // sessionWith starts another probe session, started in dir, under the

@@ -9,10 +9,9 @@ import (
 
 // settingsUnderTest returns the policy under test as JSON, with a decoy
 // added to filesystem.denyRead so the read protection is checked without
-// touching real credentials.
-func settingsUnderTest(settingsFile, profile, decoy string) ([]byte, string, error) {
+// touching real credentials; and the user's document as it was read.
+func settingsUnderTest(settingsFile, profile, decoy string) (out []byte, source string, user []byte, err error) {
 	var data []byte
-	var source string
 	if settingsFile == "" && profile != "" {
 		// The profile itself is applied by srt-mcp's --profile; the
 		// file carries only the decoy.
@@ -21,26 +20,44 @@ func settingsUnderTest(settingsFile, profile, decoy string) ([]byte, string, err
 		// The file, else ~/.srt-settings.json, else the default:
 		// read, and failing, as srt-mcp's own run does.
 		home, _ := os.UserHomeDir()
-		var err error
 		if data, source, err = sandbox.ReadSettings(settingsFile, "", home); err != nil {
-			return nil, source, err
+			return nil, source, nil, err
 		}
 		if profile != "" {
 			source += " over built-in profile " + profile
 		}
 	}
 	if _, err := sandbox.ParseSettings(source, data); err != nil {
-		return nil, source, err
+		return nil, source, nil, err
 	}
 	var m map[string]any
 	if err := json.Unmarshal(data, &m); err != nil {
-		return nil, source, err
+		return nil, source, nil, err
 	}
 	fsm := filesystem(m)
 	deny, _ := fsm["denyRead"].([]any)
 	fsm["denyRead"] = append(deny, decoy)
-	out, err := json.Marshal(m)
-	return out, source, err
+	out, err = json.Marshal(m)
+	return out, source, data, err
+}
+
+// resolves checks that srt-mcp can build a policy from settings (named
+// source for errors), layered over profile if one is given, as a run in
+// dir with home dir home would.
+func resolves(settings []byte, source, profile, dir, home string) error {
+	st, err := sandbox.ParseSettings(source, settings)
+	if err != nil {
+		return err
+	}
+	if profile != "" {
+		base, _, err := sandbox.LoadSettings("", profile, home)
+		if err != nil {
+			return err // a *SettingsError naming --profile
+		}
+		st = sandbox.Layer(base, st)
+	}
+	_, err = sandbox.Resolve(st, source, dir, home)
+	return err
 }
 
 // withAllowWrite is the policy with path added to filesystem.allowWrite
