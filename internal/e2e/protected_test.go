@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 )
 
 // Escape tests for the protected paths: a server in a writable project
@@ -117,11 +118,15 @@ func TestProtectedCommondir(t *testing.T) {
 		attack(t, s, 1, op("write", P+"/.git/config.worktree", evilConfig(marker)))
 		hostGit(t, w, P, marker)
 		// Each refusal is reported like any denial, with the MCP call.
-		for _, want := range []string{"denied openat " + P + "/.git/commondir", "mandatory deny: .git/commondir", "tools/call fs_ops"} {
-			if !strings.Contains(s.Stderr(), want) {
-				t.Errorf("stderr lacks %q:\n%s", want, s.Stderr())
+		// Reports are judged after the call is answered: wait for them.
+		s.WaitStderr(t, 60*time.Second, func(stderr string) bool {
+			for _, want := range []string{"denied openat " + P + "/.git/commondir", "mandatory deny: .git/commondir", "tools/call fs_ops"} {
+				if !strings.Contains(stderr, want) {
+					return false
+				}
 			}
-		}
+			return true
+		})
 	})
 }
 

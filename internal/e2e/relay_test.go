@@ -113,7 +113,9 @@ func start(t *testing.T, w *world, server []string, srtArgs ...string) (*client.
 		}),
 		transport.WithCommandStderrWriter(testWriter{t}))
 	c := client.NewClient(tr, client.WithProtocolVersion("2025-11-25"))
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	// Generous: an npx server's first start installs it through the proxy,
+	// and the profile tests start several at once on a small machine.
+	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
 	defer cancel()
 	if err := c.Start(ctx); err != nil {
 		t.Fatal(err)
