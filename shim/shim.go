@@ -192,7 +192,7 @@ func Run(opt Options) int {
 	defer r.tracer.Close()
 	r.tools = &toolGuard{mcp: opt.Policy.MCP}
 	if opt.Policy.MCP.PinEnabled() {
-		r.tools.pins = pins.NewSession(statedir.Pins(), opt.Policy.Digest, r.report)
+		r.tools.pins = pins.NewSession(statedir.Pins(), r.report)
 		if opt.Name != "" {
 			r.tools.pins.SetServer(opt.Name)
 		}

@@ -41,7 +41,7 @@ makes the pending state the accepted one.
 			fmt.Fprintln(stderr, "srt-mcp pins:", err)
 			return 1
 		}
-		fmt.Fprintf(stdout, "%s: accepted the pending tool definitions and policy\n", safetext.Line(server))
+		fmt.Fprintf(stdout, "%s: accepted the pending tool definitions\n", safetext.Line(server))
 		return 0
 	}
 	p, err := pins.Load(dir, server)
@@ -56,7 +56,7 @@ makes the pending state the accepted one.
 	// words: escaped, so they can neither add lines nor drive a terminal.
 	fmt.Fprintf(stdout, "%s (updated %s)\n", safetext.Line(p.Server), safetext.Line(p.Updated))
 	if p.Accepted != nil {
-		fmt.Fprintf(stdout, "accepted: %d tools, policy %s\n", len(p.Accepted.Tools), p.Accepted.Policy)
+		fmt.Fprintf(stdout, "accepted: %d tools\n", len(p.Accepted.Tools))
 		for _, n := range slices.Sorted(maps.Keys(p.Accepted.Tools)) {
 			fmt.Fprintf(stdout, "  %-30s %s\n", safetext.Line(n), safetext.Line(p.Accepted.Tools[n].Digest))
 		}
@@ -66,9 +66,6 @@ makes the pending state the accepted one.
 		return 0
 	}
 	fmt.Fprintln(stdout, "pending (calls to these are blocked until `srt-mcp pins accept "+safetext.Line(server)+"`):")
-	if p.Accepted != nil && p.Pending.Policy != p.Accepted.Policy {
-		fmt.Fprintf(stdout, "  policy changed: %s -> %s (every call is blocked)\n", safetext.Line(p.Accepted.Policy), safetext.Line(p.Pending.Policy))
-	}
 	if p.Accepted != nil && p.Pending.Instructions != p.Accepted.Instructions {
 		fmt.Fprintln(stdout, "  server instructions changed (every call is blocked)")
 	}

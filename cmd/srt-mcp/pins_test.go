@@ -20,8 +20,8 @@ func TestPinsShowEscapes(t *testing.T) {
 	evil := "read\nsrt-mcp: forged\x1b[2J \u202eexe"
 	f := pins.PinFile{
 		Server:   "srv",
-		Accepted: &pins.PinSet{Policy: "p", Tools: map[string]pins.ToolDef{"t": {Digest: "d1", Description: "old"}}},
-		Pending: &pins.PinSet{Policy: "p", Tools: map[string]pins.ToolDef{
+		Accepted: &pins.PinSet{Tools: map[string]pins.ToolDef{"t": {Digest: "d1", Description: "old"}}},
+		Pending: &pins.PinSet{Tools: map[string]pins.ToolDef{
 			"t":                 {Digest: "d2", Description: evil},
 			"new\x1b]0;title\a": {Digest: "d3", Description: evil},
 		}},

@@ -154,17 +154,20 @@ func TestToolPinLifecycle(t *testing.T) {
 		t.Error("accepted change still blocked")
 	}
 	c.Close()
-	// A different policy for the server blocks every call until accepted.
-	s := w.settings(t, `{"filesystem": {"allowWrite": [".", "~/other"]}}`)
-	c = session("changed", "--settings", s)
-	if err := callErr(t, c, "env", nil); err == nil || !strings.Contains(err.Error(), "policy for this server changed") {
-		t.Errorf("policy change: %v", err)
-	}
-	c.Close()
-	srtMCP(t, w, "pins", "accept", "srt-mcp-probe")
+	// A change the user made to the policy (another writable directory,
+	// a domain) is the user's decision: it blocks nothing and asks for no
+	// acceptance. Only what the server says is pinned.
+	s := w.settings(t, `{"filesystem": {"allowWrite": [".", "~/other"]}, "network": {"allowedDomains": ["example.com"]}}`)
 	c = session("changed", "--settings", s)
 	if _, failed := toolText(t, c, "env", nil); failed {
-		t.Error("blocked after accepting the policy change")
+		t.Error("a policy change the user made blocked a tool call")
+	}
+	if _, failed := toolText(t, c, "echo_len", map[string]any{"text": "abc"}); failed {
+		t.Error("a policy change the user made blocked an accepted tool")
+	}
+	c.Close()
+	if show := srtMCP(t, w, "pins", "show", "srt-mcp-probe"); !strings.Contains(show, "nothing pending") {
+		t.Errorf("a policy change left something pending:\n%s", show)
 	}
 }
 

@@ -17,7 +17,6 @@ import (
 type Session struct {
 	mu         sync.Mutex
 	dir        string
-	policy     string
 	file       *PinFile
 	observed   PinSet
 	blockAll   string            // why every call is blocked, if so
@@ -30,12 +29,11 @@ type Session struct {
 	firstUse bool
 }
 
-// NewSession starts a session for the pins in dir under the policy with
-// the given digest. report receives the tool-changed and policy-changed
-// events and a failure to save.
-func NewSession(dir, policyDigest string, report func(trace.Event)) *Session {
-	return &Session{dir: dir, policy: policyDigest, blocked: map[string]string{}, report: report,
-		observed: PinSet{Policy: policyDigest, Tools: map[string]ToolDef{}}}
+// NewSession starts a session for the pins in dir. report receives the
+// tool-changed events and a failure to save.
+func NewSession(dir string, report func(trace.Event)) *Session {
+	return &Session{dir: dir, blocked: map[string]string{}, report: report,
+		observed: PinSet{Tools: map[string]ToolDef{}}}
 }
 
 // SetServer loads the pins once the server's name is known.
@@ -55,10 +53,6 @@ func (p *Session) SetServer(name string) {
 	if f == nil || f.Accepted == nil {
 		p.firstUse = true
 		p.file = &PinFile{Server: name}
-	}
-	if !p.firstUse && f.Accepted.Policy != p.policy {
-		p.blockAll = "the srt-mcp policy for this server changed since its tools were accepted"
-		p.report(trace.Event{Time: time.Now(), Kind: trace.KindTool, Op: trace.OpPolicyChanged, Target: name, Decision: trace.DecisionDeny, Rule: p.blockAll})
 	}
 	p.persistLocked()
 }
@@ -113,7 +107,7 @@ func (p *Session) persistLocked() {
 		return // the pin file could not be read: nothing is overwritten
 	}
 	if p.firstUse {
-		p.file.Accepted = &PinSet{Policy: obs.Policy, Instructions: obs.Instructions, Tools: copyTools(obs.Tools)}
+		p.file.Accepted = &PinSet{Instructions: obs.Instructions, Tools: copyTools(obs.Tools)}
 	} else {
 		acc := p.file.Accepted
 		// Tools the accepted state has and this session did not list yet
@@ -124,7 +118,7 @@ func (p *Session) persistLocked() {
 		if instr == "" {
 			instr = acc.Instructions
 		}
-		next := &PinSet{Policy: obs.Policy, Instructions: instr, Tools: merged}
+		next := &PinSet{Instructions: instr, Tools: merged}
 		if Digest(next) != Digest(acc) {
 			p.file.Pending = next
 		} else {

@@ -19,10 +19,12 @@ type ToolDef struct {
 	InputSchema json.RawMessage `json:"inputSchema,omitempty"`
 }
 
-// PinSet is a server's definitions at one point: the srt-mcp policy it ran
-// under, its instructions, its tools.
+// PinSet is a server's definitions at one point: its instructions and its
+// tools. Only what the server says is pinned, never srt-mcp's policy: a
+// change the user made (a domain added to the settings, another working
+// directory) is the user's own decision and must not block tool calls.
+// (Pin files written before this kept a "policy" digest; it is ignored.)
 type PinSet struct {
-	Policy       string             `json:"policy"`
 	Instructions string             `json:"instructions"`
 	Tools        map[string]ToolDef `json:"tools"`
 }
