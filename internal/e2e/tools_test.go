@@ -182,3 +182,16 @@ func srtMCP(t *testing.T, w *world, args ...string) string {
 	}
 	return string(out)
 }
+
+// TestPinFirstUseIsFirstToolsList: a first session that only initializes
+// (a health check, a client that connects and leaves) must not pin an
+// empty tool set, which would refuse every tool forever after.
+func TestPinFirstUseIsFirstToolsList(t *testing.T) {
+	w := newWorld(t)
+	connect(t, w).Close() // initialize only
+	c := connect(t, w)
+	toolNames(t, c)
+	if err := callErr(t, c, "echo_len", map[string]any{"text": "abc"}); err != nil {
+		t.Errorf("a tool is refused after an initialize-only first session: %v", err)
+	}
+}

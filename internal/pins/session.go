@@ -27,6 +27,12 @@ type Session struct {
 	// firstUse: no pins existed when this session started, so everything
 	// it observes is trusted (trust on first use).
 	firstUse bool
+	// listed: a tools/list was answered in this session. Trust on first
+	// use starts there, not at the session's start: a session that only
+	// initializes (a health check, a client that connects and leaves)
+	// has seen no tools, and pinning its empty set would refuse every
+	// tool forever after.
+	listed bool
 }
 
 // NewSession starts a session for the pins in dir. report receives the
@@ -74,6 +80,7 @@ func (p *Session) ObserveInstructions(text string) {
 func (p *Session) ObserveTools(defs map[string]ToolDef) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.listed = true
 	for _, name := range slices.Sorted(maps.Keys(defs)) {
 		d := defs[name]
 		p.observed.Tools[name] = d
@@ -105,6 +112,9 @@ func (p *Session) persistLocked() {
 	obs := p.observed
 	if p.file == nil {
 		return // the pin file could not be read: nothing is overwritten
+	}
+	if p.firstUse && !p.listed {
+		return // nothing to trust yet: no tools/list was answered
 	}
 	if p.firstUse {
 		p.file.Accepted = &PinSet{Instructions: obs.Instructions, Tools: copyTools(obs.Tools)}

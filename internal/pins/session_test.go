@@ -107,3 +107,22 @@ func TestSessionStateMachine(t *testing.T) {
 		t.Errorf("corrupt pin file overwritten: %q", data)
 	}
 }
+
+// TestFirstUseStartsAtToolsList: a session that only initializes pins
+// nothing; trust on first use starts with the first tools/list answered.
+func TestFirstUseStartsAtToolsList(t *testing.T) {
+	dir := t.TempDir()
+	s := NewSession(dir, func(trace.Event) {})
+	s.SetServer("srv")
+	s.ObserveInstructions("hello")
+	if f, err := Load(dir, "srv"); err != nil || f != nil {
+		t.Fatalf("a session without tools/list saved pins: %+v (%v)", f, err)
+	}
+	blocked, events := session(t, dir, "hello", tools(t, "read", "reads a file"), "read")
+	if len(blocked) != 0 || len(events) != 0 {
+		t.Fatalf("first listing after an initialize-only session: blocked %v, events %v", blocked, events)
+	}
+	if f, _ := Load(dir, "srv"); f == nil || f.Accepted == nil || len(f.Accepted.Tools) != 1 {
+		t.Fatalf("the first listing was not pinned: %+v", f)
+	}
+}
