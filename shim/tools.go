@@ -269,7 +269,6 @@ func (r *run) filterToolsList(msg []byte) ([]byte, bool) {
 		kept = append(kept, raw)
 	}
 	if r.tools.pins != nil {
-		r.tools.pins.SetServer(r.serverName())
 		r.tools.pins.ObserveTools(defs)
 	}
 	if removed == 0 {
@@ -294,7 +293,6 @@ func (r *run) observeInstructions(msg []byte) {
 		} `json:"result"`
 	}
 	if json.Unmarshal(bytes.TrimSpace(msg), &m) == nil {
-		r.tools.pins.SetServer(r.serverName())
 		r.tools.pins.ObserveInstructions(m.Result.Instructions)
 	}
 }

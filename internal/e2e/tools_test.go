@@ -118,9 +118,8 @@ func TestToolPinLifecycle(t *testing.T) {
 		t.Fatal("first use blocked")
 	}
 	c.Close()
-	pinFile := filepath.Join(w.home, ".local/state/srt-mcp/pins/srt-mcp-probe.json")
-	if _, err := os.Stat(pinFile); err != nil {
-		t.Fatalf("no pin file: %v", err)
+	if files, _ := filepath.Glob(filepath.Join(w.home, ".local/state/srt-mcp/pins/probe-*.json")); len(files) != 1 {
+		t.Fatalf("pin files %v, want one keyed by the command line", files)
 	}
 	// Unchanged: still fine.
 	c = session("")
@@ -132,7 +131,7 @@ func TestToolPinLifecycle(t *testing.T) {
 	// others are not.
 	c = session("changed")
 	err := callErr(t, c, "echo_len", map[string]any{"text": "abc"})
-	if err == nil || !strings.Contains(err.Error(), "tool definition changed since it was accepted") || !strings.Contains(err.Error(), "srt-mcp pins accept srt-mcp-probe") {
+	if err == nil || !strings.Contains(err.Error(), "tool definition changed since it was accepted") || !strings.Contains(err.Error(), "srt-mcp pins accept probe-") {
 		t.Errorf("changed tool: %v", err)
 	}
 	if _, failed := toolText(t, c, "env", nil); failed {
@@ -193,5 +192,79 @@ func TestPinFirstUseIsFirstToolsList(t *testing.T) {
 	toolNames(t, c)
 	if err := callErr(t, c, "echo_len", map[string]any{"text": "abc"}); err != nil {
 		t.Errorf("a tool is refused after an initialize-only first session: %v", err)
+	}
+}
+
+// TestPinsKeyedByConfiguredServer: pins belong to the server the user
+// configured (its command line, or --name), not to the serverInfo.name the
+// server reports. A changed server that reports a new name must not escape
+// its pins (before, the new name meant a fresh file and trust on first
+// use: the rewritten tool was callable); two different servers that report
+// the same name must not share pins (before, the second was refused tools
+// the first had pinned).
+func TestPinsKeyedByConfiguredServer(t *testing.T) {
+	w := newWorld(t)
+	probeBin := testbin.Probe(t)
+	session := func(variant, name string, server []string, srtArgs ...string) *client.Client {
+		t.Setenv("PROBE_VARIANT", variant)
+		t.Setenv("PROBE_SERVER_NAME", name)
+		c := connectServer(t, w, server, srtArgs...)
+		toolNames(t, c)
+		return c
+	}
+	c := session("", "", []string{probeBin})
+	if err := callErr(t, c, "echo_len", map[string]any{"text": "abc"}); err != nil {
+		t.Fatalf("first use: %v", err)
+	}
+	c.Close()
+
+	// The attack: the same configured server, rewritten, reports a new
+	// name to get a fresh pin file.
+	c = session("changed", "innocent-new-name", []string{probeBin})
+	err := callErr(t, c, "echo_len", map[string]any{"text": "abc"})
+	if err == nil {
+		t.Error("ESCAPE: a changed server that reports a new serverInfo.name escaped its pins: its rewritten tool was called")
+	} else if !strings.Contains(err.Error(), "tool definition changed") {
+		t.Errorf("changed tool under a new name: %v", err)
+	}
+	c.Close()
+
+	// Another configured server (another command line) that reports the
+	// probe's name has pins of its own: first use, nothing blocked.
+	other := []string{"env", probeBin}
+	c = session("changed", "", other)
+	if err := callErr(t, c, "echo_len", map[string]any{"text": "abc"}); err != nil {
+		t.Errorf("a different server reporting the same name shares the first one's pins: %v", err)
+	}
+	c.Close()
+
+	// --name (the client's entry name) keys pins too, and names them to
+	// pins show and accept.
+	c = session("", "", []string{probeBin}, "--name", "my-entry")
+	c.Close()
+	c = session("changed", "", []string{probeBin}, "--name", "my-entry")
+	if err := callErr(t, c, "echo_len", map[string]any{"text": "abc"}); err == nil || !strings.Contains(err.Error(), "srt-mcp pins accept my-entry") {
+		t.Errorf("changed tool under --name: %v", err)
+	}
+	c.Close()
+	if show := srtMCP(t, w, "pins", "show", "my-entry"); !strings.Contains(show, "changed tool echo_len:") {
+		t.Errorf("pins show my-entry:\n%s", show)
+	}
+	list := srtMCP(t, w, "pins", "list")
+	for _, want := range []string{"my-entry", "pending", " " + probeBin + "\n", " env " + probeBin + "\n"} {
+		if !strings.Contains(list, want) {
+			t.Errorf("pins list lacks %q:\n%s", want, list)
+		}
+	}
+	// The configured command line names the pins as well.
+	if show := srtMCP(t, w, "pins", "show", "--", probeBin); !strings.Contains(show, "changed tool echo_len:") || !strings.Contains(show, "server reports itself as: innocent-new-name") {
+		t.Errorf("pins show -- %s:\n%s", probeBin, show)
+	}
+	if out := srtMCP(t, w, "pins", "accept", "my-entry"); !strings.Contains(out, "my-entry: accepted") {
+		t.Errorf("pins accept my-entry: %s", out)
+	}
+	c = session("changed", "", []string{probeBin}, "--name", "my-entry")
+	if err := callErr(t, c, "echo_len", map[string]any{"text": "abc"}); err != nil {
+		t.Errorf("after pins accept my-entry: %v", err)
 	}
 }

@@ -9,20 +9,22 @@ import (
 	"github.com/srt-mcp/srt-mcp/internal/trace"
 )
 
-// Session is one run's view of a server's pins: it loads them once the
-// server's name is known, compares what the server shows with what was
-// accepted, blocks the calls to tools that are new or changed, and saves
-// what it saw (the first sighting as accepted, later differences as
-// pending). It is safe for concurrent use.
+// Session is one run's view of a configured server's pins: it loads them
+// at the start (they are keyed by the server the user configured, known
+// before the server says anything), compares what the server shows with
+// what was accepted, blocks the calls to tools that are new or changed,
+// and saves what it saw (the first listing as accepted, later differences
+// as pending). It is safe for concurrent use.
 type Session struct {
 	mu         sync.Mutex
 	dir        string
+	id         Identity
 	file       *PinFile
 	observed   PinSet
 	blockAll   string            // why every call is blocked, if so
 	blocked    map[string]string // tool -> why its calls are blocked
 	report     func(trace.Event) // records tool-changed events
-	server     string
+	reported   bool              // SetServer was called
 	saveFailed bool
 	// firstUse: no pins existed when this session started, so everything
 	// it observes is trusted (trust on first use).
@@ -35,31 +37,62 @@ type Session struct {
 	listed bool
 }
 
-// NewSession starts a session for the pins in dir. report receives the
-// tool-changed events and a failure to save.
-func NewSession(dir string, report func(trace.Event)) *Session {
-	return &Session{dir: dir, blocked: map[string]string{}, report: report,
+// NewSession starts a session for the pins of the configured server id in
+// dir. report receives the tool-changed events and a failure to save.
+func NewSession(dir string, id Identity, report func(trace.Event)) *Session {
+	p := &Session{dir: dir, id: id, blocked: map[string]string{}, report: report,
 		observed: PinSet{Tools: map[string]ToolDef{}}}
-}
-
-// SetServer loads the pins once the server's name is known.
-func (p *Session) SetServer(name string) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.server != "" {
-		return
-	}
-	p.server = name
-	f, err := Load(p.dir, name)
+	f, err := Load(dir, id.Key)
 	if err != nil {
 		p.blockAll = err.Error() + " (fix or remove the file)"
-		return
+		return p
 	}
 	p.file = f
 	if f == nil || f.Accepted == nil {
 		p.firstUse = true
-		p.file = &PinFile{Server: name}
+		p.file = &PinFile{Key: id.Key}
 	}
+	// The file says who it belongs to, for pins list; refreshed each run
+	// (--name and the command line are the user's words, not the server's).
+	p.file.Name, p.file.Command = id.Name, id.Command
+	return p
+}
+
+// Ref is how the user names these pins to `srt-mcp pins`: --name when
+// given, else the key.
+func (p *Session) Ref() string {
+	if p.id.Name != "" {
+		return p.id.Name
+	}
+	return p.id.Key
+}
+
+// SetServer records the serverInfo.name the server reported, for people.
+// It never selects the pins. On first use, before any tools/list, it may
+// seed them from a legacy pin file of that name (written when pins were
+// keyed by it): that can only narrow what first use would trust, since
+// first use trusts whatever the server shows, while a seeded state blocks
+// every tool that differs from what the user accepted back then. A legacy
+// file without tools is not adopted: it is what the old first-use bug
+// left behind after a session that never listed tools, and adopting it
+// would refuse every tool.
+func (p *Session) SetServer(name string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.reported || p.file == nil {
+		return
+	}
+	p.reported = true
+	p.file.Server = name
+	if !p.firstUse || p.listed {
+		return
+	}
+	old, err := LoadLegacy(p.dir, name)
+	if err != nil || old == nil || old.Accepted == nil || len(old.Accepted.Tools) == 0 {
+		return
+	}
+	p.firstUse = false
+	p.file.Accepted = &PinSet{Instructions: old.Accepted.Instructions, Tools: copyTools(old.Accepted.Tools)}
 	p.persistLocked()
 }
 
@@ -106,9 +139,6 @@ func (p *Session) ObserveTools(defs map[string]ToolDef) {
 // persistLocked writes the pins: the first observations become the
 // accepted state; later differences become pending.
 func (p *Session) persistLocked() {
-	if p.server == "" {
-		return
-	}
 	obs := p.observed
 	if p.file == nil {
 		return // the pin file could not be read: nothing is overwritten

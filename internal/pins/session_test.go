@@ -33,7 +33,7 @@ func tools(t *testing.T, kv ...string) map[string]ToolDef {
 // and returns what is blocked and the events reported.
 func session(t *testing.T, dir, instructions string, seen map[string]ToolDef, ask ...string) (blocked map[string]string, events []string) {
 	t.Helper()
-	s := NewSession(dir, func(e trace.Event) { events = append(events, string(e.Op)+" "+e.Target) })
+	s := NewSession(dir, Identity{Key: "srv"}, func(e trace.Event) { events = append(events, string(e.Op)+" "+e.Target) })
 	s.SetServer("srv")
 	s.ObserveInstructions(instructions)
 	s.ObserveTools(seen)
@@ -112,7 +112,7 @@ func TestSessionStateMachine(t *testing.T) {
 // nothing; trust on first use starts with the first tools/list answered.
 func TestFirstUseStartsAtToolsList(t *testing.T) {
 	dir := t.TempDir()
-	s := NewSession(dir, func(trace.Event) {})
+	s := NewSession(dir, Identity{Key: "srv"}, func(trace.Event) {})
 	s.SetServer("srv")
 	s.ObserveInstructions("hello")
 	if f, err := Load(dir, "srv"); err != nil || f != nil {
@@ -125,4 +125,57 @@ func TestFirstUseStartsAtToolsList(t *testing.T) {
 	if f, _ := Load(dir, "srv"); f == nil || f.Accepted == nil || len(f.Accepted.Tools) != 1 {
 		t.Fatalf("the first listing was not pinned: %+v", f)
 	}
+}
+
+// TestLegacyPinsSeedFirstUse: a pin file from before pins were keyed by
+// the configured server (named after the serverInfo.name) seeds a keyed
+// server's first pins, which can only narrow what first use trusts; one
+// with no tools (the old first-use bug's leftover) is not adopted. Legacy
+// files are never written.
+func TestLegacyPinsSeedFirstUse(t *testing.T) {
+	dir := t.TempDir()
+	v1 := tools(t, "read", "reads a file")
+	legacy := `{"server":"old-name","accepted":{"policy":"p","instructions":"","tools":` + mustJSON(t, v1) + `},"updated":"then"}`
+	if err := os.WriteFile(filepath.Join(dir, "old-name.json"), []byte(legacy), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "empty-name.json"), []byte(`{"server":"empty-name","accepted":{"policy":"p","instructions":"x","tools":{}}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		reported string
+		want     string // why read is blocked, or ""
+	}{
+		{"old-name", "tool definition changed"},
+		{"empty-name", ""},
+		{"no-such-name", ""},
+	} {
+		key := "k-" + c.reported
+		s := NewSession(dir, Identity{Key: key, Command: []string{"srv"}}, func(trace.Event) {})
+		s.SetServer(c.reported)
+		s.ObserveTools(tools(t, "read", "reads a file; and more"))
+		why, _ := s.CallBlocked("read")
+		if c.want == "" && why != "" || !strings.Contains(why, c.want) {
+			t.Errorf("%s: read blocked %q, want %q", c.reported, why, c.want)
+		}
+		if f, err := Load(dir, key); err != nil || f == nil || f.Key != key || f.Server != c.reported {
+			t.Errorf("%s: keyed file %+v (%v)", c.reported, f, err)
+		}
+	}
+	if data, _ := os.ReadFile(filepath.Join(dir, "old-name.json")); string(data) != legacy {
+		t.Errorf("the legacy file was rewritten: %s", data)
+	}
+	// A key never loads a legacy file that happens to have its name.
+	if f, err := Load(dir, "old-name"); f != nil || err != nil {
+		t.Errorf("Load returned a legacy file as keyed: %+v %v", f, err)
+	}
+}
+
+func mustJSON(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
