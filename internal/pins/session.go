@@ -1,8 +1,10 @@
 package pins
 
 import (
+	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -35,19 +37,30 @@ type Session struct {
 	// has seen no tools, and pinning its empty set would refuse every
 	// tool forever after.
 	listed bool
+	// lastPending is what earlier runs left pending, and so already
+	// reported with its diff; announced is what this run reported (name,
+	// or "(instructions)", -> digest). A change is shown once with its
+	// diff; while it stays pending, a run says so in one short line, not
+	// the whole diff of every changed tool on every start.
+	lastPending  *PinSet
+	announced    map[string]string
+	stillPending []string // changes pending since earlier runs, not yet summarised
 }
 
 // NewSession starts a session for the pins of the configured server id in
 // dir. report receives the tool-changed events and a failure to save.
 func NewSession(dir string, id Identity, report func(trace.Event)) *Session {
 	p := &Session{dir: dir, id: id, blocked: map[string]string{}, report: report,
-		observed: PinSet{Tools: map[string]ToolDef{}}}
+		observed: PinSet{Tools: map[string]ToolDef{}}, announced: map[string]string{}}
 	f, err := Load(dir, id.Key)
 	if err != nil {
 		p.blockAll = err.Error() + " (fix or remove the file)"
 		return p
 	}
 	p.file = f
+	if f != nil {
+		p.lastPending = f.Pending
+	}
 	if f == nil || f.Accepted == nil {
 		p.firstUse = true
 		p.file = &PinFile{Key: id.Key}
@@ -60,7 +73,10 @@ func NewSession(dir string, id Identity, report func(trace.Event)) *Session {
 
 // Ref is how the user names these pins to `srt-mcp pins`: --name when
 // given, else the key.
-func (p *Session) Ref() string {
+func (p *Session) Ref() string { return p.refLocked() }
+
+// refLocked is Ref; id never changes, so it needs no lock either.
+func (p *Session) refLocked() string {
 	if p.id.Name != "" {
 		return p.id.Name
 	}
@@ -103,7 +119,11 @@ func (p *Session) ObserveInstructions(text string) {
 	p.observed.Instructions = Digest(text)
 	if !p.firstUse && p.file != nil && p.file.Accepted.Instructions != "" && p.file.Accepted.Instructions != p.observed.Instructions {
 		p.blockAll = "the server's instructions changed since they were accepted"
-		p.report(trace.Event{Time: time.Now(), Kind: trace.KindTool, Op: trace.OpToolChanged, Target: "(instructions)", Decision: trace.DecisionDeny, Rule: p.blockAll})
+		lastPending := p.lastPending != nil && p.lastPending.Instructions == p.observed.Instructions
+		if p.announceLocked("(instructions)", p.observed.Instructions, lastPending) {
+			p.report(trace.Event{Time: time.Now(), Kind: trace.KindTool, Op: trace.OpToolChanged, Target: "(instructions)", Decision: trace.DecisionDeny, Rule: p.blockAll})
+		}
+		p.summariseLocked()
 	}
 	p.persistLocked()
 }
@@ -130,10 +150,50 @@ func (p *Session) ObserveTools(defs map[string]ToolDef) {
 			delete(p.blocked, name)
 			continue
 		}
-		p.report(trace.Event{Time: time.Now(), Kind: trace.KindTool, Op: trace.OpToolChanged, Target: name, Decision: trace.DecisionDeny,
-			Rule: p.blocked[name], Detail: ToolDiff(name, old, d, known)})
+		lastPending := false
+		if p.lastPending != nil {
+			pd, ok := p.lastPending.Tools[name]
+			lastPending = ok && pd.Digest == d.Digest
+		}
+		if p.announceLocked(name, d.Digest, lastPending) {
+			p.report(trace.Event{Time: time.Now(), Kind: trace.KindTool, Op: trace.OpToolChanged, Target: name, Decision: trace.DecisionDeny,
+				Rule: p.blocked[name], Detail: ToolDiff(name, old, d, known)})
+		}
 	}
+	p.summariseLocked()
 	p.persistLocked()
+}
+
+// announceLocked notes that this run saw the change of name to digest and
+// says whether to report it in full: not when this run already did, nor
+// when an earlier run left exactly this change pending (it was reported
+// then; summariseLocked mentions it in one line).
+func (p *Session) announceLocked(name, digest string, lastPending bool) bool {
+	if d, ok := p.announced[name]; ok && d == digest {
+		return false
+	}
+	p.announced[name] = digest
+	if lastPending {
+		p.stillPending = append(p.stillPending, name)
+		return false
+	}
+	return true
+}
+
+// summariseLocked reports, in one short line, the changes still pending
+// from earlier runs that this run has not mentioned yet.
+func (p *Session) summariseLocked() {
+	if len(p.stillPending) == 0 {
+		return
+	}
+	names := p.stillPending
+	p.stillPending = nil
+	target := strings.Join(names, ", ")
+	if len(names) > 5 {
+		target = fmt.Sprintf("%s and %d more", strings.Join(names[:5], ", "), len(names)-5)
+	}
+	p.report(trace.Event{Time: time.Now(), Kind: trace.KindTool, Op: trace.OpToolChanged, Target: target, Decision: trace.DecisionDeny,
+		Rule: fmt.Sprintf("still pending since an earlier run, calls blocked; review with `srt-mcp pins show %s`", p.refLocked())})
 }
 
 // persistLocked writes the pins: the first observations become the

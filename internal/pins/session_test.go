@@ -179,3 +179,39 @@ func mustJSON(t *testing.T, v any) string {
 	}
 	return string(b)
 }
+
+// TestChangeReportedOnce: a changed tool is reported once with its diff;
+// while it stays pending, each later run says so in one short line, and a
+// run that lists tools again says nothing more. A further change is new
+// again, and reported with its diff.
+func TestChangeReportedOnce(t *testing.T) {
+	dir := t.TempDir()
+	run := func(lists int, seen map[string]ToolDef) (events []trace.Event) {
+		s := NewSession(dir, Identity{Key: "srv", Name: "my-entry"}, func(e trace.Event) { events = append(events, e) })
+		s.SetServer("srv")
+		s.ObserveInstructions("hello")
+		for range lists {
+			s.ObserveTools(seen)
+		}
+		if _, blocked := s.CallBlocked("read"); !blocked && len(events) > 0 {
+			t.Error("a pending change is not blocked")
+		}
+		return events
+	}
+	run(1, tools(t, "read", "v1", "write", "w"))
+	v2 := tools(t, "read", "v2", "write", "w", "exec", "e")
+	ev := run(2, v2)
+	if len(ev) != 2 || ev[0].Target != "exec" || ev[1].Target != "read" || ev[0].Detail == "" || ev[1].Detail == "" {
+		t.Fatalf("first run with the change: %+v", ev)
+	}
+	for range 2 {
+		ev = run(3, v2)
+		if len(ev) != 1 || ev[0].Target != "exec, read" || ev[0].Detail != "" || !strings.Contains(ev[0].Rule, "still pending") || !strings.Contains(ev[0].Rule, "srt-mcp pins show my-entry") {
+			t.Fatalf("a later run with the change still pending: %+v", ev)
+		}
+	}
+	ev = run(1, tools(t, "read", "v3", "write", "w", "exec", "e"))
+	if len(ev) != 2 || ev[0].Target != "read" || ev[0].Detail == "" || ev[1].Target != "exec" || ev[1].Detail != "" {
+		t.Fatalf("a further change: %+v", ev)
+	}
+}
