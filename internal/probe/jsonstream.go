@@ -43,6 +43,11 @@ func listVariant(plain []byte, id json.RawMessage) []byte {
 			return []byte(`{"jsonrpc":"2.0","id":` + string(id) + `,"result":` + tools + `}`)
 		}
 		return []byte(`{"result":` + tools + `,"jsonrpc":"2.0","id":` + string(id) + `}`)
+	case "list-padded-result-first":
+		// Over 1 MiB before the id, written result first as the
+		// TypeScript SDK writes every response.
+		pad := `{"name":"padding","description":"` + Pattern(2<<20) + `","inputSchema":{"type":"object"}},`
+		return []byte(`{"result":{"tools":[` + pad + evil[len(`{"tools":[`):] + `,"jsonrpc":"2.0","id":` + string(id) + `}`)
 	case "list-huge":
 		pad := `{"name":"padding","description":"` + Pattern(40<<20) + `","inputSchema":{"type":"object"}},`
 		return []byte(`{"jsonrpc":"2.0","id":` + string(id) + `,"result":{"tools":[` + pad + evil[len(`{"tools":[`):] + `}`)

@@ -10,7 +10,9 @@ import (
 	"github.com/srt-mcp/srt-mcp/internal/testbin"
 )
 
-// TestDeepSchemaToolList: a tools/list answer whose tool schema nests
+// TestTypeScriptShapedToolList: tools/list answers shaped as the
+// TypeScript SDK's servers write them are filtered (and so pinned) like any
+// other. One whose tool schema nests
 // objects with several keys nine and more levels down (any array of
 // objects in a TypeScript SDK server's schema: the memory server's
 // create_entities) is read like any other. The scanner used to take such
@@ -19,10 +21,12 @@ import (
 // pinned it (denied_tool reached the client: an escape of mcp.tools and of
 // the pins) and the request stayed in flight for good (every later
 // violation blamed on tools/list too); written id first, the answer was
-// refused as malformed (no tools at all).
-func TestDeepSchemaToolList(t *testing.T) {
+// refused as malformed (no tools at all). And an answer written result
+// first whose id comes after its first MiB (list-padded-result-first) was
+// streamed as "not a reply we filter", also unfiltered and unpinned.
+func TestTypeScriptShapedToolList(t *testing.T) {
 	ForEachUser(t, func(t *testing.T, u User) {
-		for _, variant := range []string{"list-deep-result-first", "list-deep-id-first"} {
+		for _, variant := range []string{"list-deep-result-first", "list-deep-id-first", "list-padded-result-first"} {
 			t.Run(variant, func(t *testing.T) {
 				w := NewWorld(t, u)
 				w.Env = append(w.Env, "PROBE_VARIANT="+variant)
@@ -35,7 +39,7 @@ func TestDeepSchemaToolList(t *testing.T) {
 				if strings.Contains(list, "denied_tool") {
 					t.Errorf("ESCAPE: the client was shown denied_tool: %s", list)
 				}
-				if !strings.Contains(list, `"allowed"`) || !strings.Contains(list, `"deep"`) {
+				if !strings.Contains(list, `"allowed"`) {
 					t.Errorf("the list was not relayed (filtered): %s", list)
 				}
 			})
