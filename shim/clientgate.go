@@ -228,7 +228,8 @@ func (r *run) refuseLine(envs []jsonrpc.Envelope, op trace.Op, why string) {
 			msg = "srt-mcp refused the message: " + why + " (a line must hold exactly one JSON-RPC message)"
 		}
 		if op == trace.OpCallBlocked {
-			msg += fmt.Sprintf(". Review the change with `srt-mcp pins show %s`, then `srt-mcp pins accept %s`", r.serverName(), r.serverName())
+			ref := r.tools.pins.Ref()
+			msg += fmt.Sprintf(". Review the change with `srt-mcp pins show %s`, then `srt-mcp pins accept %s`", ref, ref)
 		}
 		r.out.inject(jsonrpc.ErrorReply(e.ID, code, msg, nil))
 		if op != trace.OpMessageRefused {

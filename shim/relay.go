@@ -207,6 +207,19 @@ func (f *inflight) method(rawID []byte) string {
 	return ""
 }
 
+// anyMethod reports whether a request whose method satisfies match is in
+// flight.
+func (f *inflight) anyMethod(match func(string) bool) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, c := range f.calls {
+		if match(c.method) {
+			return true
+		}
+	}
+	return false
+}
+
 // looseMatch returns the method and exact id of a request in flight whose id
 // a lenient client would take to be rawID although the two differ as JSON:
 // the TypeScript SDK compares Number(id), so a reply with id "2", 2.0, 2e0,

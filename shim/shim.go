@@ -97,7 +97,9 @@ func Run(opt Options) int {
 	// Writable launcher caches become this server's own (see
 	// sandbox/launchercache.go), keyed by the command line the user
 	// configured or --name.
-	opt.Policy.PlanLauncherCaches(sandbox.LauncherKey(opt.Argv, opt.Name), opt.Argv...)
+	// The same key names the server's tool pins.
+	serverKey := sandbox.LauncherKey(opt.Argv, opt.Name)
+	opt.Policy.PlanLauncherCaches(serverKey, opt.Argv...)
 	fresh, err := opt.Policy.PrepareLauncherCaches()
 	if err != nil {
 		return FailClosed(opt.Stdin, opt.Stdout, stderr, fmt.Errorf("%w (the server was not started: its launcher cache cannot be made private)", err), sandbox.ExitSandbox)
@@ -192,10 +194,9 @@ func Run(opt Options) int {
 	defer r.tracer.Close()
 	r.tools = &toolGuard{mcp: opt.Policy.MCP}
 	if opt.Policy.MCP.PinEnabled() {
-		r.tools.pins = pins.NewSession(statedir.Pins(), opt.Policy.Digest, r.report)
-		if opt.Name != "" {
-			r.tools.pins.SetServer(opt.Name)
-		}
+		// Keyed by the server the user configured (its command line, or
+		// --name), never by the name the server reports for itself.
+		r.tools.pins = pins.NewSession(statedir.Pins(), pins.Identity{Key: serverKey, Name: opt.Name, Command: opt.Argv}, r.report)
 	}
 	if opt.Learn {
 		fmt.Fprintf(stderr, "srt-mcp: learn mode: network destinations outside the policy are allowed and recorded as would-deny; filesystem rules stay enforced\n")
@@ -389,7 +390,7 @@ func (r *run) fromServer(e *jsonrpc.Envelope) {
 		if e.ServerName != "" && e.HasResult {
 			r.tracer.SetServer(e.ServerName)
 			if r.tools.pins != nil {
-				r.tools.pins.SetServer(r.serverName())
+				r.tools.pins.SetServer(e.ServerName)
 			}
 		}
 		r.inflight.remove(e.ID)

@@ -74,8 +74,13 @@ func (r *run) serverGate() *gate {
 				}
 				return pass
 			}
-			if held > callDecisionLimit {
-				return pass // no id in the first MiB: not a reply we filter
+			// No id yet. A server may write the result before the id
+			// (the TypeScript SDK always does), so while a tools/list,
+			// initialize or server/discover is unanswered this may be its
+			// answer, however long: held to the end (up to
+			// listFilterLimit), never streamed unfiltered and unpinned.
+			if held > callDecisionLimit && !r.inflight.anyMethod(heldMethod) {
+				return pass // no id in the first MiB, and no answer we filter is due
 			}
 			return undecided
 		},
@@ -89,6 +94,12 @@ func (r *run) serverGate() *gate {
 				id, method = envs[0].ID, r.inflight.method(envs[0].ID)
 			}
 			if !heldMethod(method) {
+				if v == drop && method != "" {
+					// Another request's answer, held because it came result
+					// first while a held one was due, and over the limit:
+					// the client must not wait for it forever.
+					r.failOversized(id, method)
+				}
 				method = ""
 			}
 			if method == "" && len(envs) > 0 && envs[0].ID != nil && envs[0].Method == "" {
@@ -145,6 +156,14 @@ func (r *run) serverGate() *gate {
 			return pass, nil
 		},
 	}
+}
+
+// failOversized answers the request id with an error in place of a
+// response the gate dropped for its size.
+func (r *run) failOversized(id []byte, method string) {
+	why := fmt.Sprintf("it is larger than %d MiB and its id came after its result while a tools/list, initialize or server/discover was unanswered, so it had to be held and could not be", listFilterLimit>>20)
+	r.report(trace.Event{Time: time.Now(), Kind: trace.KindTool, Op: trace.OpResponseRefused, Target: method, Decision: trace.DecisionDeny, Rule: why})
+	r.out.inject(jsonrpc.ErrorReply(id, jsonrpc.CodeResponseRefused, "srt-mcp refused the server's "+method+" response: "+why, nil))
 }
 
 func heldMethod(m string) bool {
@@ -269,7 +288,6 @@ func (r *run) filterToolsList(msg []byte) ([]byte, bool) {
 		kept = append(kept, raw)
 	}
 	if r.tools.pins != nil {
-		r.tools.pins.SetServer(r.serverName())
 		r.tools.pins.ObserveTools(defs)
 	}
 	if removed == 0 {
@@ -294,7 +312,6 @@ func (r *run) observeInstructions(msg []byte) {
 		} `json:"result"`
 	}
 	if json.Unmarshal(bytes.TrimSpace(msg), &m) == nil {
-		r.tools.pins.SetServer(r.serverName())
 		r.tools.pins.ObserveInstructions(m.Result.Instructions)
 	}
 }

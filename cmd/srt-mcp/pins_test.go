@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/srt-mcp/srt-mcp/internal/pins"
+	"github.com/srt-mcp/srt-mcp/sandbox"
 
 	"github.com/srt-mcp/srt-mcp/internal/statedir"
 )
@@ -20,8 +21,8 @@ func TestPinsShowEscapes(t *testing.T) {
 	evil := "read\nsrt-mcp: forged\x1b[2J \u202eexe"
 	f := pins.PinFile{
 		Server:   "srv",
-		Accepted: &pins.PinSet{Policy: "p", Tools: map[string]pins.ToolDef{"t": {Digest: "d1", Description: "old"}}},
-		Pending: &pins.PinSet{Policy: "p", Tools: map[string]pins.ToolDef{
+		Accepted: &pins.PinSet{Tools: map[string]pins.ToolDef{"t": {Digest: "d1", Description: "old"}}},
+		Pending: &pins.PinSet{Tools: map[string]pins.ToolDef{
 			"t":                 {Digest: "d2", Description: evil},
 			"new\x1b]0;title\a": {Digest: "d3", Description: evil},
 		}},
@@ -50,5 +51,65 @@ func TestPinsShowEscapes(t *testing.T) {
 	}
 	if !strings.Contains(s, `  srt-mcp: forged\x1b[2J \u202eexe`) {
 		t.Errorf("the escaped description is missing:\n%s", s)
+	}
+}
+
+// TestResolvePins: which pin file `pins show|accept SERVER` means.
+func TestResolvePins(t *testing.T) {
+	t.Setenv("XDG_STATE_HOME", t.TempDir())
+	dir := statedir.Pins()
+	write := func(f pins.PinFile) {
+		t.Helper()
+		if f.Key != "" {
+			if err := pins.Save(dir, &f); err != nil {
+				t.Fatal(err)
+			}
+			return
+		}
+		data, _ := json.Marshal(f) // a legacy file, named after the reported name
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, f.Server+".json"), data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	acc := &pins.PinSet{Tools: map[string]pins.ToolDef{}}
+	named := sandbox.LauncherKey(nil, "my-entry")
+	byArgv := sandbox.LauncherKey([]string{"/opt/srv", "--flag"}, "")
+	write(pins.PinFile{Key: named, Name: "my-entry", Server: "shared", Accepted: acc})
+	write(pins.PinFile{Key: byArgv, Command: []string{"/opt/srv", "--flag"}, Server: "shared", Accepted: acc})
+	write(pins.PinFile{Key: sandbox.LauncherKey([]string{"/opt/one"}, ""), Server: "only-one", Accepted: acc})
+	write(pins.PinFile{Server: "legacy-name", Accepted: acc})
+	for _, c := range []struct {
+		args    []string
+		wantKey string // "" for a legacy file
+		wantErr string
+	}{
+		{[]string{"my-entry"}, named, ""},
+		{[]string{byArgv}, byArgv, ""},
+		{[]string{"--", "/opt/srv", "--flag"}, byArgv, ""},
+		{[]string{"only-one"}, sandbox.LauncherKey([]string{"/opt/one"}, ""), ""},
+		{[]string{"shared"}, "", "2 configured servers report the name"},
+		{[]string{"legacy-name"}, "", ""},
+		{[]string{"nobody"}, "", "no pins recorded"},
+		{[]string{"--", "/opt/other"}, "", "no pins recorded"},
+	} {
+		p, err := resolvePins(dir, c.args)
+		switch {
+		case c.wantErr != "":
+			if err == nil || !strings.Contains(err.Error(), c.wantErr) {
+				t.Errorf("%q: %v, want an error %q", c.args, err, c.wantErr)
+			}
+		case err != nil:
+			t.Errorf("%q: %v", c.args, err)
+		case p.Key != c.wantKey:
+			t.Errorf("%q: key %q, want %q", c.args, p.Key, c.wantKey)
+		}
+	}
+	// A legacy file is shown but never accepted.
+	var out, errOut strings.Builder
+	if code := runPins([]string{"accept", "legacy-name"}, &out, &errOut); code == 0 || !strings.Contains(errOut.String(), "older srt-mcp") {
+		t.Errorf("accepting a legacy file: %d %s", code, errOut.String())
 	}
 }

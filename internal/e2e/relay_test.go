@@ -319,8 +319,7 @@ func TestHostUnixSocketUnreachable(t *testing.T) {
 	// The same probe with unix sockets allowed does connect, so the denial
 	// above is the filter's doing.
 	s := w.settings(t, `{"network": {"allowAllUnixSockets": true}}`)
-	// Another name: the same server under a changed policy would (rightly)
-	// find its tool pins asking for re-acceptance.
+	// Another name: pins and launcher caches of its own.
 	c2 := connect(t, w, "--settings", s, "--name", "probe-with-unix-sockets")
 	mustSucceed(t, c2, "connect with allowAllUnixSockets", "connect_unix", map[string]any{"path": sock})
 	// A connect returns once the connection is queued, and the queue is

@@ -118,9 +118,8 @@ func TestToolPinLifecycle(t *testing.T) {
 		t.Fatal("first use blocked")
 	}
 	c.Close()
-	pinFile := filepath.Join(w.home, ".local/state/srt-mcp/pins/srt-mcp-probe.json")
-	if _, err := os.Stat(pinFile); err != nil {
-		t.Fatalf("no pin file: %v", err)
+	if files, _ := filepath.Glob(filepath.Join(w.home, ".local/state/srt-mcp/pins/probe-*.json")); len(files) != 1 {
+		t.Fatalf("pin files %v, want one keyed by the command line", files)
 	}
 	// Unchanged: still fine.
 	c = session("")
@@ -132,7 +131,7 @@ func TestToolPinLifecycle(t *testing.T) {
 	// others are not.
 	c = session("changed")
 	err := callErr(t, c, "echo_len", map[string]any{"text": "abc"})
-	if err == nil || !strings.Contains(err.Error(), "tool definition changed since it was accepted") || !strings.Contains(err.Error(), "srt-mcp pins accept srt-mcp-probe") {
+	if err == nil || !strings.Contains(err.Error(), "tool definition changed since it was accepted") || !strings.Contains(err.Error(), "srt-mcp pins accept probe-") {
 		t.Errorf("changed tool: %v", err)
 	}
 	if _, failed := toolText(t, c, "env", nil); failed {
@@ -154,17 +153,20 @@ func TestToolPinLifecycle(t *testing.T) {
 		t.Error("accepted change still blocked")
 	}
 	c.Close()
-	// A different policy for the server blocks every call until accepted.
-	s := w.settings(t, `{"filesystem": {"allowWrite": [".", "~/other"]}}`)
-	c = session("changed", "--settings", s)
-	if err := callErr(t, c, "env", nil); err == nil || !strings.Contains(err.Error(), "policy for this server changed") {
-		t.Errorf("policy change: %v", err)
-	}
-	c.Close()
-	srtMCP(t, w, "pins", "accept", "srt-mcp-probe")
+	// A change the user made to the policy (another writable directory,
+	// a domain) is the user's decision: it blocks nothing and asks for no
+	// acceptance. Only what the server says is pinned.
+	s := w.settings(t, `{"filesystem": {"allowWrite": [".", "~/other"]}, "network": {"allowedDomains": ["example.com"]}}`)
 	c = session("changed", "--settings", s)
 	if _, failed := toolText(t, c, "env", nil); failed {
-		t.Error("blocked after accepting the policy change")
+		t.Error("a policy change the user made blocked a tool call")
+	}
+	if _, failed := toolText(t, c, "echo_len", map[string]any{"text": "abc"}); failed {
+		t.Error("a policy change the user made blocked an accepted tool")
+	}
+	c.Close()
+	if show := srtMCP(t, w, "pins", "show", "srt-mcp-probe"); !strings.Contains(show, "nothing pending") {
+		t.Errorf("a policy change left something pending:\n%s", show)
 	}
 }
 
@@ -178,4 +180,17 @@ func srtMCP(t *testing.T, w *world, args ...string) string {
 		t.Fatalf("srt-mcp %v: %v\n%s", args, err, out)
 	}
 	return string(out)
+}
+
+// TestPinFirstUseIsFirstToolsList: a first session that only initializes
+// (a health check, a client that connects and leaves) must not pin an
+// empty tool set, which would refuse every tool forever after.
+func TestPinFirstUseIsFirstToolsList(t *testing.T) {
+	w := newWorld(t)
+	connect(t, w).Close() // initialize only
+	c := connect(t, w)
+	toolNames(t, c)
+	if err := callErr(t, c, "echo_len", map[string]any{"text": "abc"}); err != nil {
+		t.Errorf("a tool is refused after an initialize-only first session: %v", err)
+	}
 }

@@ -54,7 +54,11 @@ const (
 	maxCapture  = 1024 // id, method, names: longer values are not captured
 	maxKey      = 64   // longer keys cannot be one we look for
 	maxArgNames = 64
-	trackLevels = 8 // container kinds remembered; deeper levels only counted
+	trackLevels = 8 // keys remembered; deeper levels are never captured
+	// maxDepth is the deepest nesting the scanner follows: encoding/json's
+	// limit (json.Valid refuses anything deeper), so a line this deep is
+	// one that parsers disagree on anyway.
+	maxDepth = 10000
 )
 
 type scanState uint8
@@ -87,9 +91,16 @@ const (
 type Scanner struct {
 	emit func(*Envelope)
 
-	state     scanState
-	depth     int
-	kinds     [trackLevels + 1]byte // kinds[d] is '{' or '[' for container depth d
+	state scanState
+	depth int
+	// kinds[d] is '{' or '[' for container depth d, at every depth: after
+	// a comma, only the kind says whether a key or a value follows. (Kept
+	// for the first trackLevels only, a schema nested deeper, like the
+	// TypeScript SDK's tool schemas, read as malformed: the answer lost its
+	// id, stayed in flight for good, and a tools/list written result first
+	// passed the gate unfiltered and unpinned.)
+	// Grown as deep as a line goes (to maxDepth), kept across lines.
+	kinds     []byte
 	keys      [trackLevels + 1]string
 	msgLevel  int // depth of the message object: 1, or 2 inside a batch
 	started   bool
@@ -126,7 +137,7 @@ type Scanner struct {
 // element of a batch counts as a message). The Envelope is reused after emit
 // returns.
 func NewScanner(emit func(*Envelope)) *Scanner {
-	return &Scanner{emit: emit, buf: make([]byte, 0, 128), endAt: -1, crAt: -1}
+	return &Scanner{emit: emit, buf: make([]byte, 0, 128), kinds: make([]byte, 1, trackLevels+1), endAt: -1, crAt: -1}
 }
 
 // LineInfo is the scanner's verdict on a complete line.
@@ -243,7 +254,7 @@ func (s *Scanner) endLine() {
 	if last.Bad {
 		last.Why = s.why
 	}
-	*s = Scanner{emit: s.emit, buf: s.buf[:0], newDigest: s.newDigest, endAt: -1, crAt: -1, last: last}
+	*s = Scanner{emit: s.emit, buf: s.buf[:0], kinds: s.kinds, newDigest: s.newDigest, endAt: -1, crAt: -1, last: last}
 }
 
 func (s *Scanner) beginMessage() {
@@ -399,10 +410,10 @@ func openerOf(c byte) byte {
 }
 
 func (s *Scanner) kind(d int) byte {
-	if d <= trackLevels {
+	if d < len(s.kinds) {
 		return s.kinds[d]
 	}
-	return 0 // deeper than tracked: we never capture there
+	return 0
 }
 
 // valueStart handles the first byte of a value.
@@ -433,9 +444,16 @@ func (s *Scanner) valueStart(c byte) {
 			s.digestAt = s.pos - 1 // from the opening brace
 			s.digestLvl = s.depth
 		}
+		if s.depth == maxDepth {
+			s.bad()
+			return
+		}
 		s.depth++
+		for len(s.kinds) <= s.depth {
+			s.kinds = append(s.kinds, 0)
+		}
+		s.kinds[s.depth] = c
 		if s.depth <= trackLevels {
-			s.kinds[s.depth] = c
 			s.keys[s.depth] = ""
 		}
 		if c == '{' {
@@ -476,7 +494,7 @@ func (s *Scanner) valueStart(c byte) {
 func (s *Scanner) lastWasOpen() bool { return s.state == stValue }
 
 func (s *Scanner) closeContainer(opener byte) {
-	if s.depth == 0 || (s.depth <= trackLevels && s.kinds[s.depth] != opener) {
+	if s.depth == 0 || s.kind(s.depth) != opener {
 		s.bad()
 		return
 	}

@@ -68,6 +68,22 @@ func TestScannerEnvelopes(t *testing.T) {
 			[]Envelope{{ID: []byte("5"), Method: "m"}}},
 		{"null result", `{"id":1,"result":null}` + "\n",
 			[]Envelope{{ID: []byte("1"), HasResult: true}}},
+		// Objects and arrays nested deeper than the keys the scanner
+		// remembers (tool schemas as the TypeScript SDK writes them: the
+		// memory server's create_entities, result first) are read as
+		// well-formed, and the id after them is found: a comma there used
+		// to be taken for one between array elements, making the line
+		// malformed and losing the id.
+		{"deep schema, result first", `{"result":{"tools":[{"name":"create_entities","inputSchema":{"type":"object","properties":{"entities":{"type":"array","items":{"type":"object","properties":{"name":{"type":"string","description":"d"},"observations":{"type":"array","items":{"type":"string"},"description":"d"}},"required":["name","observations"],"additionalProperties":false}}},"required":["entities"]}}]},"jsonrpc":"2.0","id":1}` + "\n",
+			[]Envelope{{ID: []byte("1"), HasResult: true}}},
+		{"deep empty array, result first", `{"result":{"tools":[{"outputSchema":{"properties":{"a":{"items":{"required":[],"x":[[]]}}}}}]},"jsonrpc":"2.0","id":1}` + "\n",
+			[]Envelope{{ID: []byte("1"), HasResult: true}}},
+		{"deep mismatched closer", `{"id":1,"result":{"a":{"b":{"c":{"d":{"e":{"f":{"g":{"h":1]}}}}}}}}` + "\n",
+			[]Envelope{{ID: []byte("1"), HasResult: true, Malformed: true}}},
+		{"deeper than encoding/json follows", `{"id":1,"result":` + strings.Repeat("[", 10001) + strings.Repeat("]", 10001) + `}` + "\n",
+			[]Envelope{{ID: []byte("1"), HasResult: true, Malformed: true}}},
+		{"deep empty array, id first", `{"jsonrpc":"2.0","id":2,"result":{"tools":[{"outputSchema":{"properties":{"a":{"items":{"required":[]}}}}}]}}` + "\n",
+			[]Envelope{{ID: []byte("2"), HasResult: true}}},
 		{"batch", `[{"id":1,"method":"a"},{"id":2,"method":"b","params":{"name":"n"}},{"method":"c"}]` + "\n",
 			[]Envelope{{ID: []byte("1"), Method: "a", Batch: true}, {ID: []byte("2"), Method: "b", ToolName: "n", Batch: true}, {Method: "c", Batch: true}}},
 		{"two messages and a blank line", "{\"id\":1,\"method\":\"a\"}\n\n  \n{\"id\":2,\"result\":{}}\n",

@@ -1,65 +1,114 @@
 package pins
 
 import (
+	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/srt-mcp/srt-mcp/internal/trace"
 )
 
-// Session is one run's view of a server's pins: it loads them once the
-// server's name is known, compares what the server shows with what was
-// accepted, blocks the calls to tools that are new or changed, and saves
-// what it saw (the first sighting as accepted, later differences as
-// pending). It is safe for concurrent use.
+// Session is one run's view of a configured server's pins: it loads them
+// at the start (they are keyed by the server the user configured, known
+// before the server says anything), compares what the server shows with
+// what was accepted, blocks the calls to tools that are new or changed,
+// and saves what it saw (the first listing as accepted, later differences
+// as pending). It is safe for concurrent use.
 type Session struct {
 	mu         sync.Mutex
 	dir        string
-	policy     string
+	id         Identity
 	file       *PinFile
 	observed   PinSet
 	blockAll   string            // why every call is blocked, if so
 	blocked    map[string]string // tool -> why its calls are blocked
 	report     func(trace.Event) // records tool-changed events
-	server     string
+	reported   bool              // SetServer was called
 	saveFailed bool
 	// firstUse: no pins existed when this session started, so everything
 	// it observes is trusted (trust on first use).
 	firstUse bool
+	// listed: a tools/list was answered in this session. Trust on first
+	// use starts there, not at the session's start: a session that only
+	// initializes (a health check, a client that connects and leaves)
+	// has seen no tools, and pinning its empty set would refuse every
+	// tool forever after.
+	listed bool
+	// lastPending is what earlier runs left pending, and so already
+	// reported with its diff; announced is what this run reported (name,
+	// or "(instructions)", -> digest). A change is shown once with its
+	// diff; while it stays pending, a run says so in one short line, not
+	// the whole diff of every changed tool on every start.
+	lastPending  *PinSet
+	announced    map[string]string
+	stillPending []string // changes pending since earlier runs, not yet summarised
 }
 
-// NewSession starts a session for the pins in dir under the policy with
-// the given digest. report receives the tool-changed and policy-changed
-// events and a failure to save.
-func NewSession(dir, policyDigest string, report func(trace.Event)) *Session {
-	return &Session{dir: dir, policy: policyDigest, blocked: map[string]string{}, report: report,
-		observed: PinSet{Policy: policyDigest, Tools: map[string]ToolDef{}}}
+// NewSession starts a session for the pins of the configured server id in
+// dir. report receives the tool-changed events and a failure to save.
+func NewSession(dir string, id Identity, report func(trace.Event)) *Session {
+	p := &Session{dir: dir, id: id, blocked: map[string]string{}, report: report,
+		observed: PinSet{Tools: map[string]ToolDef{}}, announced: map[string]string{}}
+	f, err := Load(dir, id.Key)
+	if err != nil {
+		p.blockAll = err.Error() + " (fix or remove the file)"
+		return p
+	}
+	p.file = f
+	if f != nil {
+		p.lastPending = f.Pending
+	}
+	if f == nil || f.Accepted == nil {
+		p.firstUse = true
+		p.file = &PinFile{Key: id.Key}
+	}
+	// The file says who it belongs to, for pins list; refreshed each run
+	// (--name and the command line are the user's words, not the server's).
+	p.file.Name, p.file.Command = id.Name, id.Command
+	return p
 }
 
-// SetServer loads the pins once the server's name is known.
+// Ref is how the user names these pins to `srt-mcp pins`: --name when
+// given, else the key.
+func (p *Session) Ref() string { return p.refLocked() }
+
+// refLocked is Ref; id never changes, so it needs no lock either.
+func (p *Session) refLocked() string {
+	if p.id.Name != "" {
+		return p.id.Name
+	}
+	return p.id.Key
+}
+
+// SetServer records the serverInfo.name the server reported, for people.
+// It never selects the pins. On first use, before any tools/list, it may
+// seed them from a legacy pin file of that name (written when pins were
+// keyed by it): that can only narrow what first use would trust, since
+// first use trusts whatever the server shows, while a seeded state blocks
+// every tool that differs from what the user accepted back then. A legacy
+// file without tools is not adopted: it is what the old first-use bug
+// left behind after a session that never listed tools, and adopting it
+// would refuse every tool.
 func (p *Session) SetServer(name string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.server != "" {
+	if p.reported || p.file == nil {
 		return
 	}
-	p.server = name
-	f, err := Load(p.dir, name)
-	if err != nil {
-		p.blockAll = err.Error() + " (fix or remove the file)"
+	p.reported = true
+	p.file.Server = name
+	if !p.firstUse || p.listed {
 		return
 	}
-	p.file = f
-	if f == nil || f.Accepted == nil {
-		p.firstUse = true
-		p.file = &PinFile{Server: name}
+	old, err := LoadLegacy(p.dir, name)
+	if err != nil || old == nil || old.Accepted == nil || len(old.Accepted.Tools) == 0 {
+		return
 	}
-	if !p.firstUse && f.Accepted.Policy != p.policy {
-		p.blockAll = "the srt-mcp policy for this server changed since its tools were accepted"
-		p.report(trace.Event{Time: time.Now(), Kind: trace.KindTool, Op: trace.OpPolicyChanged, Target: name, Decision: trace.DecisionDeny, Rule: p.blockAll})
-	}
+	p.firstUse = false
+	p.file.Accepted = &PinSet{Instructions: old.Accepted.Instructions, Tools: copyTools(old.Accepted.Tools)}
 	p.persistLocked()
 }
 
@@ -70,7 +119,11 @@ func (p *Session) ObserveInstructions(text string) {
 	p.observed.Instructions = Digest(text)
 	if !p.firstUse && p.file != nil && p.file.Accepted.Instructions != "" && p.file.Accepted.Instructions != p.observed.Instructions {
 		p.blockAll = "the server's instructions changed since they were accepted"
-		p.report(trace.Event{Time: time.Now(), Kind: trace.KindTool, Op: trace.OpToolChanged, Target: "(instructions)", Decision: trace.DecisionDeny, Rule: p.blockAll})
+		lastPending := p.lastPending != nil && p.lastPending.Instructions == p.observed.Instructions
+		if p.announceLocked("(instructions)", p.observed.Instructions, lastPending) {
+			p.report(trace.Event{Time: time.Now(), Kind: trace.KindTool, Op: trace.OpToolChanged, Target: "(instructions)", Decision: trace.DecisionDeny, Rule: p.blockAll})
+		}
+		p.summariseLocked()
 	}
 	p.persistLocked()
 }
@@ -80,6 +133,7 @@ func (p *Session) ObserveInstructions(text string) {
 func (p *Session) ObserveTools(defs map[string]ToolDef) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.listed = true
 	for _, name := range slices.Sorted(maps.Keys(defs)) {
 		d := defs[name]
 		p.observed.Tools[name] = d
@@ -96,24 +150,64 @@ func (p *Session) ObserveTools(defs map[string]ToolDef) {
 			delete(p.blocked, name)
 			continue
 		}
-		p.report(trace.Event{Time: time.Now(), Kind: trace.KindTool, Op: trace.OpToolChanged, Target: name, Decision: trace.DecisionDeny,
-			Rule: p.blocked[name], Detail: ToolDiff(name, old, d, known)})
+		lastPending := false
+		if p.lastPending != nil {
+			pd, ok := p.lastPending.Tools[name]
+			lastPending = ok && pd.Digest == d.Digest
+		}
+		if p.announceLocked(name, d.Digest, lastPending) {
+			p.report(trace.Event{Time: time.Now(), Kind: trace.KindTool, Op: trace.OpToolChanged, Target: name, Decision: trace.DecisionDeny,
+				Rule: p.blocked[name], Detail: ToolDiff(name, old, d, known)})
+		}
 	}
+	p.summariseLocked()
 	p.persistLocked()
+}
+
+// announceLocked notes that this run saw the change of name to digest and
+// says whether to report it in full: not when this run already did, nor
+// when an earlier run left exactly this change pending (it was reported
+// then; summariseLocked mentions it in one line).
+func (p *Session) announceLocked(name, digest string, lastPending bool) bool {
+	if d, ok := p.announced[name]; ok && d == digest {
+		return false
+	}
+	p.announced[name] = digest
+	if lastPending {
+		p.stillPending = append(p.stillPending, name)
+		return false
+	}
+	return true
+}
+
+// summariseLocked reports, in one short line, the changes still pending
+// from earlier runs that this run has not mentioned yet.
+func (p *Session) summariseLocked() {
+	if len(p.stillPending) == 0 {
+		return
+	}
+	names := p.stillPending
+	p.stillPending = nil
+	target := strings.Join(names, ", ")
+	if len(names) > 5 {
+		target = fmt.Sprintf("%s and %d more", strings.Join(names[:5], ", "), len(names)-5)
+	}
+	p.report(trace.Event{Time: time.Now(), Kind: trace.KindTool, Op: trace.OpToolChanged, Target: target, Decision: trace.DecisionDeny,
+		Rule: fmt.Sprintf("still pending since an earlier run, calls blocked; review with `srt-mcp pins show %s`", p.refLocked())})
 }
 
 // persistLocked writes the pins: the first observations become the
 // accepted state; later differences become pending.
 func (p *Session) persistLocked() {
-	if p.server == "" {
-		return
-	}
 	obs := p.observed
 	if p.file == nil {
 		return // the pin file could not be read: nothing is overwritten
 	}
+	if p.firstUse && !p.listed {
+		return // nothing to trust yet: no tools/list was answered
+	}
 	if p.firstUse {
-		p.file.Accepted = &PinSet{Policy: obs.Policy, Instructions: obs.Instructions, Tools: copyTools(obs.Tools)}
+		p.file.Accepted = &PinSet{Instructions: obs.Instructions, Tools: copyTools(obs.Tools)}
 	} else {
 		acc := p.file.Accepted
 		// Tools the accepted state has and this session did not list yet
@@ -124,7 +218,7 @@ func (p *Session) persistLocked() {
 		if instr == "" {
 			instr = acc.Instructions
 		}
-		next := &PinSet{Policy: obs.Policy, Instructions: instr, Tools: merged}
+		next := &PinSet{Instructions: instr, Tools: merged}
 		if Digest(next) != Digest(acc) {
 			p.file.Pending = next
 		} else {

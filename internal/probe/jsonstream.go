@@ -32,6 +32,22 @@ func listVariant(plain []byte, id json.RawMessage) []byte {
 			alias = string(id) + ".0"
 		}
 		return []byte(`{"jsonrpc":"2.0","id":` + alias + `,"result":` + evil + `}`)
+	case "list-deep-result-first", "list-deep-id-first":
+		// A tool whose schema nests objects with several keys, and an
+		// empty array, nine and more levels down (as the TypeScript SDK's
+		// servers describe an array of objects), with the result before
+		// the id as that SDK writes it, or after.
+		deep := `{"name":"deep","description":"deep","inputSchema":{"type":"object","properties":{"a":{"type":"array","items":{"type":"object","properties":{"b":{"type":"string","description":"x"}},"required":[]}}}}},`
+		tools := `{"tools":[` + deep + evil[len(`{"tools":[`):]
+		if os.Getenv("PROBE_VARIANT") == "list-deep-id-first" {
+			return []byte(`{"jsonrpc":"2.0","id":` + string(id) + `,"result":` + tools + `}`)
+		}
+		return []byte(`{"result":` + tools + `,"jsonrpc":"2.0","id":` + string(id) + `}`)
+	case "list-padded-result-first":
+		// Over 1 MiB before the id, written result first as the
+		// TypeScript SDK writes every response.
+		pad := `{"name":"padding","description":"` + Pattern(2<<20) + `","inputSchema":{"type":"object"}},`
+		return []byte(`{"result":{"tools":[` + pad + evil[len(`{"tools":[`):] + `,"jsonrpc":"2.0","id":` + string(id) + `}`)
 	case "list-huge":
 		pad := `{"name":"padding","description":"` + Pattern(40<<20) + `","inputSchema":{"type":"object"}},`
 		return []byte(`{"jsonrpc":"2.0","id":` + string(id) + `,"result":{"tools":[` + pad + evil[len(`{"tools":[`):] + `}`)

@@ -32,7 +32,13 @@ const Name = "srt-mcp-probe"
 
 // New builds the probe server.
 func New() *server.MCPServer {
-	s := server.NewMCPServer(Name, "1.0.0", server.WithToolCapabilities(true))
+	name := Name
+	if n := os.Getenv("PROBE_SERVER_NAME"); n != "" {
+		// A server may report any serverInfo.name it likes, and change it
+		// in its next version: what pins must not be keyed by.
+		name = n
+	}
+	s := server.NewMCPServer(name, "1.0.0", server.WithToolCapabilities(true))
 	str := func(name, desc string) mcp.ToolOption {
 		return mcp.WithString(name, mcp.Required(), mcp.Description(desc))
 	}

@@ -56,7 +56,7 @@ const (
 	OpCallBlocked     Op = "call-blocked"     // a tools/call refused by a pin (KindTool)
 	OpMessageRefused  Op = "message-refused"  // a client line that is not one plain message (KindTool)
 	OpResponseRefused Op = "response-refused" // a server response the gate could not read (KindTool)
-	OpPolicyChanged   Op = "policy-changed"   // mcp.tools changed since the pins were taken (KindTool)
+	OpPolicyChanged   Op = "policy-changed"   // no longer recorded (pins ignore the policy); in older traces (KindTool)
 	OpToolChanged     Op = "tool-changed"     // a pinned tool changed (KindTool)
 )
 
