@@ -179,6 +179,9 @@ func Start(spec Spec) (*Process, error) {
 		_, _ = io.WriteString(argsW, b.String())
 	}()
 	proc := &Process{cmd: cmd, ready: readyR, status: statusR, net: netHost, Mounts: mounts, limits: limits, protection: spec.Policy.Protection()}
+	if limits != nil && len(limits.cgroups) > 0 {
+		go func() { limits.adopt(proc.sandboxInit()) }()
+	}
 	limits.noteHostTmp(mounts)
 	if n := limits.enforce.notice(); n != "" {
 		proc.Notices = append(proc.Notices, n)

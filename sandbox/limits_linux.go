@@ -3,7 +3,9 @@ package sandbox
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
+	"strings"
 
 	"golang.org/x/sys/unix"
 )
@@ -164,6 +166,10 @@ func (h *helperLimits) flag(name, value string) error {
 // before the move. Any failure stops the launch.
 func (h *helperLimits) apply() error {
 	for _, fd := range h.cgroupFDs {
+		if inCgroup(fd) {
+			unix.Close(fd) // srt-mcp moved us in already (adopt)
+			continue
+		}
 		_, err := unix.Write(fd, []byte("0"))
 		unix.Close(fd)
 		if err != nil {
@@ -193,4 +199,38 @@ func (h *helperLimits) apply() error {
 		}
 	}
 	return nil
+}
+
+// inCgroup reports whether the calling process is already a member of the
+// cgroup whose cgroup.procs is open on fd: the file, reopened for reading,
+// lists the members as this PID namespace sees them. Any doubt answers
+// false, and the caller joins itself.
+func inCgroup(fd int) bool {
+	b, err := os.ReadFile("/proc/self/fd/" + strconv.Itoa(fd))
+	if err != nil {
+		return false
+	}
+	self := strconv.Itoa(os.Getpid())
+	for _, line := range strings.Split(string(b), "\n") {
+		if line == self {
+			return true
+		}
+	}
+	return false
+}
+
+// adopt moves the sandbox's first process into the cgroups from the host,
+// as soon as bwrap has reported its PID, while bwrap is still building the
+// sandbox. A cgroup v1 move waits for an RCU grace period (about 10 ms
+// here); done by the helper it was on the start-up path. The helper still
+// checks its membership before it starts the server and joins itself if
+// this has not happened yet, so the move here only saves time: it can
+// never leave a server outside its cgroup.
+func (s *limitSetup) adopt(pid int) {
+	if s == nil || pid <= 0 {
+		return
+	}
+	for _, cg := range s.cgroups {
+		_ = os.WriteFile(filepath.Join(cg.path, "cgroup.procs"), []byte(strconv.Itoa(pid)), 0)
+	}
 }

@@ -128,6 +128,9 @@ type Policy struct {
 	WeakerNetwork       bool
 	AllowPty            bool
 
+	memo     map[string]string // realPath's answers while Resolve runs
+	homeList []string          // homes(), computed once
+
 	// Notices are facts the user should see on stderr, e.g. a configured path
 	// that resolved through a symlink or a key that means nothing on Linux.
 	Notices []string
@@ -198,7 +201,9 @@ func Resolve(s *Settings, source, cwd, home string) (*Policy, error) {
 	if allowWrite == nil {
 		allowWrite = []string{"."}
 	}
-	homes := append([]string{home, realPath(home)}, p.homes()...)
+	p.memo = map[string]string{}
+	defer func() { p.memo = nil }()
+	homes := append([]string{home, p.realPath(home)}, p.homes()...)
 	var refused []string // relative allowWrite entries that named /, ~ or a system directory
 	var writeEntries []writeEntry
 	resolve := func(key string, list []string) ([]string, error) {
@@ -447,7 +452,7 @@ func (p *Policy) resolvePath(raw string) (out []string, err error) {
 		defer func() { out = append(out, path) }()
 	}
 	for _, c := range candidates {
-		real := realPath(c)
+		real := p.realPath(c)
 		if real != c {
 			p.Notices = append(p.Notices, fmt.Sprintf("%s resolves to %s; the rule applies there", c, real))
 		}
@@ -459,9 +464,21 @@ func (p *Policy) resolvePath(raw string) (out []string, err error) {
 // realPath resolves symlinks in path, including a final link whose target
 // does not exist yet, and keeps any missing remainder as written, so rules
 // for not-yet-existing paths land where the file would be created.
-func realPath(path string) string { return realPathDepth(path, 0) }
+func realPath(path string) string { return realPathMemo(path, 0, nil) }
 
-func realPathDepth(path string, depth int) string {
+// realPath is realPath with the answers remembered while Resolve runs: it
+// resolves a few hundred paths (persistence points and client configs of
+// one or two homes), most of them missing and sharing parents, and each
+// miss walks up the parents again.
+func (p *Policy) realPath(path string) string { return realPathMemo(path, 0, p.memo) }
+
+func realPathMemo(path string, depth int, memo map[string]string) (real string) {
+	if r, ok := memo[path]; ok {
+		return r
+	}
+	if memo != nil {
+		defer func() { memo[path] = real }()
+	}
 	if r, err := filepath.EvalSymlinks(path); err == nil {
 		return r
 	}
@@ -473,13 +490,13 @@ func realPathDepth(path string, depth int) string {
 	if dir == path || dir == "." {
 		return path
 	}
-	parent := realPathDepth(dir, depth+1)
+	parent := realPathMemo(dir, depth+1, memo)
 	joined := filepath.Join(parent, base)
 	if target, err := os.Readlink(joined); err == nil { // a dangling link
 		if !filepath.IsAbs(target) {
 			target = filepath.Join(parent, target)
 		}
-		return realPathDepth(filepath.Clean(target), depth+1)
+		return realPathMemo(filepath.Clean(target), depth+1, memo)
 	}
 	return joined
 }

@@ -191,7 +191,7 @@ func (p *Policy) Protect(path, rule string) {
 	}
 	path = filepath.Clean(path)
 	names := []string{path}
-	if real := realPath(path); real != path {
+	if real := p.realPath(path); real != path {
 		// The link itself matters too: re-pointing it changes what the
 		// next launch reads.
 		names = append(names, real)
@@ -229,13 +229,16 @@ func (p *Policy) protected(path string) bool {
 // an MCP client entry's env, sudo -E or a service's HOME=/ would otherwise
 // leave the real home's ~/.ssh readable and its ~/.bashrc writable.
 func (p *Policy) homes() []string {
-	homes := []string{p.Home}
+	if p.homeList != nil {
+		return p.homeList
+	}
+	p.homeList = []string{p.Home}
 	if pw := passwdHome(); pw != "" && filepath.IsAbs(pw) && pw != "/" {
-		if real := realPath(pw); real != realPath(p.Home) {
-			homes = append(homes, real)
+		if real := p.realPath(pw); real != p.realPath(p.Home) {
+			p.homeList = append(p.homeList, real)
 		}
 	}
-	return homes
+	return p.homeList
 }
 
 // passwdHome is the current user's home directory in the password
