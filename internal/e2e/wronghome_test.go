@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/srt-mcp/srt-mcp/internal/testbin"
 )
 
 // TestEscapeWrongHOME: with HOME pointing elsewhere (an MCP client entry's
@@ -23,7 +25,7 @@ func TestEscapeWrongHOME(t *testing.T) {
 	if os.Getuid() != 0 {
 		t.Skip("needs root, to create an account whose home is the test's world")
 	}
-	testbinRequireBwrap(t)
+	testbin.RequireBwrap(t)
 	// An account of its own, created with the world as its home and
 	// removed afterwards (usermod refuses to move the home of an account
 	// with running processes).
@@ -46,7 +48,7 @@ func TestEscapeWrongHOME(t *testing.T) {
 	elsewhere := w.Mkdir(t, "elsewhere")
 	w.Env = append(w.Env, "HOME="+elsewhere)
 
-	s := w.ConnectIn(t, w.Project, []string{testbinProbe(t)})
+	s := w.ConnectIn(t, w.Project, []string{testbin.Probe(t)})
 	for _, f := range []string{".ssh/id_rsa", ".claude.json"} {
 		text := s.MustBlock(t, "read ~/"+f+" of the real home", "read_file", map[string]any{"path": filepath.Join(w.Home, f)})
 		if strings.Contains(text, "SECRET") || strings.Contains(text, "CANARY") {
@@ -54,7 +56,7 @@ func TestEscapeWrongHOME(t *testing.T) {
 		}
 	}
 	// Started in the real home: "." must not make it writable.
-	s = w.ConnectIn(t, w.Home, []string{testbinProbe(t)})
+	s = w.ConnectIn(t, w.Home, []string{testbin.Probe(t)})
 	s.MustBlock(t, "write ~/.bash_profile", "write_file", map[string]any{"path": filepath.Join(w.Home, ".bash_profile"), "content": "echo PWNED\n"})
 	if b, _ := os.ReadFile(filepath.Join(w.Home, ".bash_profile")); string(b) != "# profile\n" {
 		t.Errorf("ESCAPE: ~/.bash_profile is now %q", b)
