@@ -445,6 +445,11 @@ func openFIFO(listener int, id uint64, obj, flags int, cloexec bool) {
 // protRule checks the path of an object the broker holds.
 func (b *broker) protRule(p string) string {
 	b.checked = p
+	if p == "" {
+		// The object's name could not be read: refuse rather than act on
+		// something unchecked.
+		return "the object's path could not be read"
+	}
 	if !filepath.IsAbs(p) {
 		return "" // a pipe or a socket
 	}

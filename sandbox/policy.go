@@ -304,7 +304,6 @@ func Resolve(s *Settings, source, cwd, home string) (*Policy, error) {
 	}
 	p.protect(s.files)
 	p.settingsFileNotices(s.files)
-	p.protectUserSettings()
 	p.protectGitPrograms()
 	return p, nil
 }
