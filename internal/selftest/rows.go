@@ -328,4 +328,6 @@ var rows = []row{
 				})
 		},
 	},
+	attackRow("writing host kernel settings (/proc/sys, sysrq-trigger)", "attack_kernel_knobs",
+		"the sandbox's /proc/sys is writable: a bubblewrap that skipped srt-mcp's read-only binds, or enableWeakerNestedSandbox with the host's /proc"),
 }

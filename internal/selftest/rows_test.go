@@ -34,6 +34,7 @@ func TestRowsTable(t *testing.T) {
 		"ptrace of a process in the sandbox (PID 1 and a sibling)", "foreign socket families (vsock, packet, netlink audit)", "kernel keyrings",
 		"rewriting a package in the npm cache (~/.npm writable)",
 		"renaming a protected path's parent (.git)", "creating a missing protected file (.git/hooks/pre-commit, .mcp.json)",
+		"writing host kernel settings (/proc/sys, sysrq-trigger)",
 	}
 	// Rows appended after these are new; the prefix must not move.
 	if len(order) < len(want) {
